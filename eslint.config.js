@@ -1,0 +1,35 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "dist-check/**", "node_modules/**", "test/fixtures/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // core is pure: no I/O modules (ARCHITECTURE.md, Layers)
+    files: ["src/core/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            "node:fs",
+            "node:fs/*",
+            "node:child_process",
+            "node:net",
+            "execa",
+            "ssh2",
+            "../adapters/*",
+            "../ops/*",
+          ],
+        },
+      ],
+    },
+  },
+);

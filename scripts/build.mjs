@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Builds dist/: tsc for the host CLI, and esbuild for the guest health server,
+// which must be one dependency-free file that runs on the guest's Node 18.
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+rmSync(join(root, "dist"), { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], {
+  stdio: "inherit",
+});
+chmodSync(join(root, "dist/cli/main.js"), 0o755);
+
+mkdirSync(join(root, "dist/guest"), { recursive: true });
+await build({
+  entryPoints: [join(root, "src/guest/health-server.ts")],
+  outfile: join(root, "dist/guest/health-server.mjs"),
+  bundle: true,
+  platform: "node",
+  target: "node18",
+  format: "esm",
+  banner: { js: "#!/usr/bin/env node" },
+  legalComments: "none",
+  logLevel: "warning",
+});
+chmodSync(join(root, "dist/guest/health-server.mjs"), 0o755);

@@ -1,0 +1,63 @@
+// What every command gets: resolved global options, paths, a runner, output helpers.
+import type { Command } from "commander";
+import { localRunner, type Runner } from "../adapters/runner.js";
+import { DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths, type HostPaths } from "../core/paths.js";
+import { createOutput, type Output } from "./output.js";
+
+export interface GlobalOptions {
+  root: string;
+  stateDir: string;
+  connect: string;
+  config?: string;
+  json: boolean;
+  debug: boolean;
+}
+
+export interface Context {
+  opts: GlobalOptions;
+  paths: HostPaths;
+  run: Runner;
+  out: Output;
+  clock: () => Date;
+}
+
+export function addGlobalOptions(program: Command): Command {
+  return program
+    .option("--root <dir>", "host tree root (env AGENTSHARE_ROOT)", process.env.AGENTSHARE_ROOT ?? DEFAULT_ROOT)
+    .option(
+      "--state-dir <dir>",
+      "host-only state (env AGENTSHARE_STATE_DIR)",
+      process.env.AGENTSHARE_STATE_DIR ?? DEFAULT_STATE_DIR,
+    )
+    .option("--connect <uri>", "libvirt connection URI (env AGENTSHARE_CONNECT)", process.env.AGENTSHARE_CONNECT ?? "qemu:///system")
+    .option("--config <file>", "config file (default /etc/agentshare/config.yaml, env AGENTSHARE_CONFIG)", process.env.AGENTSHARE_CONFIG)
+    .option("--json", "print machine-readable JSON on stdout", false)
+    .option("--debug", "print stack traces and tool command lines", false);
+}
+
+/** Builds the context from the root program's options (commands call this in their action). */
+export function contextOf(cmd: Command): Context {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  const o = root.opts<GlobalOptions>();
+  const opts: GlobalOptions = { ...o, json: Boolean(o.json), debug: Boolean(o.debug) };
+  return {
+    opts,
+    paths: hostPaths(opts.root, opts.stateDir),
+    run: localRunner,
+    out: createOutput(opts),
+    clock: () => new Date(),
+  };
+}
+
+let requestedExit = 0;
+
+/** Wraps a command action; a returned number becomes the exit code (decided in main.ts). */
+export function act<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const code = await fn(...args);
+    if (typeof code === "number") requestedExit = code;
+  };
+}
+
+export const exitRequested = () => requestedExit;

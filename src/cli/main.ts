@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The CLI entry: the only place that turns errors into exit codes and messages.
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
+import { AgentshareError, ConfigError } from "../errors.js";
+import { COMMANDS } from "./commands.js";
+import { addGlobalOptions, exitRequested } from "./context.js";
+
+const EX_USAGE = 64;
+const EX_SOFTWARE = 70;
+
+export function buildProgram(): Command {
+  const program = addGlobalOptions(new Command("agentshare"))
+    .description("One libvirt VM per AI agent, with a read-only global share and a read-write inbox")
+    .version(process.env.npm_package_version ?? "0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  for (const register of COMMANDS) register(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+function report(err: unknown, argv: readonly string[]): number {
+  const json = argv.includes("--json");
+  const debug = argv.includes("--debug");
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0) return 0; // --help, --version
+    return EX_USAGE; // commander already printed the message
+  }
+  const known = err instanceof AgentshareError;
+  const code = known ? err.exitCode : EX_SOFTWARE;
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = known ? err.hint : "this is a bug in agentshare; rerun with --debug and report the output";
+  process.stderr.write(`agentshare: ${message}\n`);
+  if (hint) process.stderr.write(`  hint: ${hint}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (json) {
+    const problems = err instanceof ConfigError ? err.problems : undefined;
+    process.stdout.write(`${JSON.stringify({ ok: false, error: message, hint, exitCode: code, problems })}\n`);
+  }
+  return code;
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return exitRequested();
+  } catch (err) {
+    return report(err, argv);
+  }
+}
+
+const isEntry = (() => {
+  try {
+    return realpathSync(process.argv[1] ?? "") === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+
+if (isEntry) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`agentshare: internal error: ${String(err)}\n`);
+      process.exitCode = EX_SOFTWARE;
+    },
+  );
+}

@@ -1,0 +1,219 @@
+// Config pipeline (pure part): layers of plain objects → merged, typed, validated config.
+// Layering: built-in < profile (templates/NAME.yaml) < config file < config file's agents.NAME < flags.
+// Every problem is reported with its source and field path, never just the first.
+import { findXmlIllegal } from "./xml-text.js";
+import { parseDuration, parseSize } from "./units.js";
+
+export type DomainTypeChoice = "kvm" | "qemu" | "auto";
+
+export interface AgentConfig {
+  memory: number;
+  vcpus: number;
+  disk: string;
+  image: string | null;
+  network: string | null;
+  uid: number;
+  gid: number;
+  sshKeys: string[];
+  command: string;
+  description: string;
+  healthPort: number;
+  tmpSize: string;
+  domainType: DomainTypeChoice;
+  kernel: string | null;
+  initrd: string | null;
+  cmdline: string;
+}
+
+export interface RetentionConfig {
+  keepLast: number;
+  maxAge: string | null;
+  maxSize: string | null;
+}
+
+export interface Config {
+  agent: AgentConfig;
+  retention: RetentionConfig;
+  inboxQuota: string | null;
+}
+
+export const BUILTIN_CONFIG: Config = {
+  agent: {
+    memory: 1024,
+    vcpus: 2,
+    disk: "20G",
+    image: "debian-12",
+    network: "default",
+    uid: 1000,
+    gid: 1000,
+    sshKeys: [],
+    command: "",
+    description: "",
+    healthPort: 8118,
+    tmpSize: "512m",
+    domainType: "auto",
+    kernel: null,
+    initrd: null,
+    cmdline: "console=ttyS0",
+  },
+  retention: { keepLast: 20, maxAge: "30d", maxSize: null },
+  inboxQuota: "10G",
+};
+
+/** One source of settings: a parsed YAML document or the command-line flags. */
+export interface ConfigLayer {
+  source: string;
+  data: unknown;
+}
+
+type Check = (v: unknown) => { value?: unknown; problem?: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+const int =
+  (min: number, max: number, unit = ""): Check =>
+  (v) => {
+    const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== "number" || !Number.isInteger(n)) return { problem: `must be a whole number${unit}` };
+    if (n < min || n > max) return { problem: `must be between ${min} and ${max}${unit} (got ${n})` };
+    return { value: n };
+  };
+
+const text =
+  (opts: { oneLine?: boolean; pattern?: RegExp; rule?: string } = {}): Check =>
+  (v) => {
+    if (typeof v !== "string") return { problem: "must be a string" };
+    const bad = findXmlIllegal(v);
+    if (bad) {
+      const cp = `U+${bad.codePoint.toString(16).toUpperCase().padStart(4, "0")}`;
+      return { problem: `contains ${cp} at position ${bad.index}, a control character that cannot be stored` };
+    }
+    if (opts.oneLine && /[\r\n]/.test(v)) return { problem: "must be a single line" };
+    if (opts.pattern && !opts.pattern.test(v)) return { problem: opts.rule ?? `must match ${opts.pattern}` };
+    return { value: v };
+  };
+
+const nullable =
+  (inner: Check): Check =>
+  (v) =>
+    v === null ? { value: null } : inner(v);
+
+const absPath = text({ oneLine: true, pattern: /^\/./, rule: "must be an absolute path" });
+const sizeText = (rule: string): Check => text({ pattern: /^\d+(\.\d+)?\s*[kmgtKMGT]?(i?[bB])?$/, rule });
+
+const imageRef = text({
+  oneLine: true,
+  pattern: /^(\/.+|[a-z0-9][a-z0-9._-]*)$/,
+  rule: "must be an absolute path to a qcow2 image or the name of an image in <state-dir>/images",
+});
+
+const AGENT_FIELDS: Record<keyof AgentConfig, Check> = {
+  memory: int(256, 1024 * 1024, " MiB"),
+  vcpus: int(1, 256),
+  disk: sizeText('must be a size such as "20G"'),
+  image: nullable(imageRef),
+  network: nullable(text({ pattern: /^[A-Za-z0-9_.-]+$/, rule: "must be a libvirt network name" })),
+  uid: int(1, 2 ** 31 - 2),
+  gid: int(1, 2 ** 31 - 2),
+  sshKeys: (v) => {
+    if (!Array.isArray(v)) return { problem: "must be a list of public keys" };
+    return { value: v };
+  },
+  command: text(),
+  description: text(),
+  healthPort: int(1, 65535),
+  tmpSize: text({ pattern: /^[1-9]\d*[mg]$/, rule: 'must be a number followed by m or g, e.g. "512m"' }),
+  domainType: text({ pattern: /^(kvm|qemu|auto)$/, rule: "must be kvm, qemu or auto" }),
+  kernel: nullable(absPath),
+  initrd: nullable(absPath),
+  cmdline: text({ oneLine: true }),
+};
+
+const RETENTION_FIELDS: Record<keyof RetentionConfig, Check> = {
+  keepLast: int(1, 1_000_000),
+  maxAge: nullable(text({ pattern: /^\d+\s*[smhdw]$/i, rule: 'must be a duration such as "30d"' })),
+  maxSize: nullable(sizeText('must be a size such as "5G"')),
+};
+
+const SSH_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?$/;
+
+function checkSshKeys(keys: unknown[], path: string, problems: string[]): string[] {
+  const out: string[] = [];
+  keys.forEach((k, i) => {
+    const r = text({ oneLine: true })(k);
+    if (r.problem) problems.push(`${path}[${i}]: ${r.problem}`);
+    else if (!SSH_KEY.test(k as string))
+      problems.push(`${path}[${i}]: must be an OpenSSH public key line ("ssh-ed25519 AAAA… comment")`);
+    else out.push(k as string);
+  });
+  return out;
+}
+
+function applyFields<T extends object>(
+  target: T,
+  fields: Record<string, Check>,
+  data: Record<string, unknown>,
+  where: string,
+  problems: string[],
+  skip: ReadonlySet<string> = new Set(),
+): void {
+  for (const [key, raw] of Object.entries(data)) {
+    if (skip.has(key)) continue;
+    const check = fields[key];
+    if (!check) {
+      problems.push(`${where}${key}: unknown key (known: ${[...Object.keys(fields), ...skip].join(", ")})`);
+      continue;
+    }
+    const r = check(raw);
+    if (r.problem) problems.push(`${where}${key}: ${r.problem}`);
+    else if (key === "sshKeys") (target as Record<string, unknown>)[key] = checkSshKeys(raw as unknown[], `${where}${key}`, problems);
+    else (target as Record<string, unknown>)[key] = r.value;
+  }
+}
+
+const TOP_LEVEL = new Set(["retention", "inboxQuota", "agents", "profile"]);
+
+/** Merges the layers in order over the built-in defaults; returns the config and every problem found. */
+export function resolveConfig(layers: readonly ConfigLayer[], agentName?: string): { config: Config; problems: string[] } {
+  const config: Config = structuredClone(BUILTIN_CONFIG);
+  const problems: string[] = [];
+  const apply = (data: unknown, where: string) => {
+    if (data === undefined || data === null) return;
+    if (!isObject(data)) {
+      problems.push(`${where}must be a mapping of keys to values`);
+      return;
+    }
+    applyFields(config.agent, AGENT_FIELDS, data, where, problems, TOP_LEVEL);
+    if (data.retention !== undefined) {
+      if (isObject(data.retention)) applyFields(config.retention, RETENTION_FIELDS, data.retention, `${where}retention.`, problems);
+      else problems.push(`${where}retention: must be a mapping`);
+    }
+    if (data.inboxQuota !== undefined) {
+      const r = nullable(sizeText('must be a size such as "10G"'))(data.inboxQuota);
+      if (r.problem) problems.push(`${where}inboxQuota: ${r.problem}`);
+      else config.inboxQuota = r.value as string | null;
+    }
+    if (data.agents !== undefined && !isObject(data.agents)) problems.push(`${where}agents: must be a mapping of agent names`);
+    return data;
+  };
+  for (const layer of layers) {
+    const where = `${layer.source}: `;
+    const data = apply(layer.data, where);
+    const perAgent = data && isObject(data.agents) && agentName ? data.agents[agentName] : undefined;
+    if (perAgent !== undefined) apply(perAgent, `${where}agents.${agentName}.`);
+  }
+  problems.push(...crossCheck(config));
+  return { config, problems };
+}
+
+function crossCheck(c: Config): string[] {
+  const problems: string[] = [];
+  const a = c.agent;
+  if (!a.image && !a.kernel) problems.push("image: set an image, or a kernel for direct kernel boot");
+  if (a.initrd && !a.kernel) problems.push("initrd: needs kernel to be set as well");
+  if (parseSize(a.disk) === undefined || (parseSize(a.disk) ?? 0) < 64 * 1024 ** 2)
+    problems.push(`disk: must be at least 64M (got ${JSON.stringify(a.disk)})`);
+  if (c.retention.maxAge !== null && !parseDuration(c.retention.maxAge)) problems.push("retention.maxAge: must be greater than zero");
+  return problems;
+}

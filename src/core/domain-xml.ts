@@ -1,0 +1,129 @@
+// Domain spec → libvirt domain XML. Pure and deterministic: ids and times come in the spec.
+import { XMLBuilder } from "fast-xml-parser";
+import { GLOBAL_TAG, INBOX_TAG } from "./paths.js";
+import { escapeXml } from "./xml-text.js";
+
+export const METADATA_NS = "https://agentshare.dev/xmlns/agent/1";
+
+export interface DomainSpec {
+  name: string;
+  uuid: string;
+  description: string;
+  memoryMiB: number;
+  vcpus: number;
+  domainType: "kvm" | "qemu";
+  /** qcow2 overlay; absent for direct kernel boot without a disk. */
+  diskPath?: string;
+  /** Direct kernel boot. */
+  kernel?: { path: string; initrd?: string; cmdline: string };
+  seedIso: string;
+  globalDir: string;
+  inboxDir: string;
+  /** `<readonly/>` on the global share: only where libvirt accepts it (≥ 11.0). */
+  readonlyGlobal: boolean;
+  /** libvirt network name, or null for no network interface. */
+  network: string | null;
+  consoleLog: string;
+  metadata: { specHash: string; createdAt: string; command: string; instanceId: string };
+}
+
+// Values are escaped by escapeXml before they reach the builder, which is told not to touch entities.
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@",
+  textNodeName: "#text",
+  format: true,
+  indentBy: "  ",
+  processEntities: false,
+  suppressEmptyNode: true,
+});
+
+const t = (s: string | number) => escapeXml(String(s));
+
+function filesystem(source: string, tag: string, readonly: boolean) {
+  return {
+    "@type": "mount",
+    "@accessmode": "passthrough",
+    driver: { "@type": "virtiofs" },
+    source: { "@dir": t(source) },
+    target: { "@dir": tag },
+    ...(readonly ? { readonly: "" } : {}),
+  };
+}
+
+function osElement(spec: DomainSpec) {
+  const os: Record<string, unknown> = { type: { "@arch": "x86_64", "@machine": "q35", "#text": "hvm" } };
+  if (spec.kernel) {
+    os.kernel = t(spec.kernel.path);
+    if (spec.kernel.initrd) os.initrd = t(spec.kernel.initrd);
+    os.cmdline = t(spec.kernel.cmdline);
+  } else {
+    os.boot = { "@dev": "hd" };
+  }
+  return os;
+}
+
+function disks(spec: DomainSpec) {
+  const list: unknown[] = [];
+  if (spec.diskPath)
+    list.push({
+      "@type": "file",
+      "@device": "disk",
+      driver: { "@name": "qemu", "@type": "qcow2", "@discard": "unmap" },
+      source: { "@file": t(spec.diskPath) },
+      target: { "@dev": "vda", "@bus": "virtio" },
+    });
+  list.push({
+    "@type": "file",
+    "@device": "cdrom",
+    driver: { "@name": "qemu", "@type": "raw" },
+    source: { "@file": t(spec.seedIso) },
+    target: { "@dev": "sda", "@bus": "sata" },
+    readonly: "",
+  });
+  return list;
+}
+
+/** Builds the domain XML: memfd shared memory, two virtiofs shares, seed cdrom, serial console logged to a file. */
+export function buildDomainXml(spec: DomainSpec): string {
+  const m = spec.metadata;
+  const devices: Record<string, unknown> = {
+    disk: disks(spec),
+    filesystem: [
+      filesystem(spec.globalDir, GLOBAL_TAG, spec.readonlyGlobal),
+      filesystem(spec.inboxDir, INBOX_TAG, false),
+    ],
+    ...(spec.network
+      ? { interface: { "@type": "network", source: { "@network": t(spec.network) }, model: { "@type": "virtio" } } }
+      : {}),
+    serial: { "@type": "pty", log: { "@file": t(spec.consoleLog), "@append": "on" }, target: { "@port": "0" } },
+    console: { "@type": "pty", target: { "@type": "serial", "@port": "0" } },
+    rng: { "@model": "virtio", backend: { "@model": "random", "#text": "/dev/urandom" } },
+  };
+  const domain = {
+    "@type": spec.domainType,
+    name: t(spec.name),
+    uuid: t(spec.uuid),
+    ...(spec.description ? { description: t(spec.description) } : {}),
+    metadata: {
+      "agentshare:agent": {
+        "@xmlns:agentshare": METADATA_NS,
+        "agentshare:name": t(spec.name),
+        "agentshare:specHash": t(m.specHash),
+        "agentshare:createdAt": t(m.createdAt),
+        "agentshare:instanceId": t(m.instanceId),
+        "agentshare:command": t(m.command),
+      },
+    },
+    memory: { "@unit": "MiB", "#text": spec.memoryMiB },
+    vcpu: spec.vcpus,
+    memoryBacking: { source: { "@type": "memfd" }, access: { "@mode": "shared" } },
+    os: osElement(spec),
+    features: { acpi: "" },
+    on_poweroff: "destroy",
+    on_reboot: "restart",
+    on_crash: "destroy",
+    devices,
+  };
+  return builder.build({ domain }) as string;
+}

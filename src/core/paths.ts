@@ -1,0 +1,82 @@
+// Where everything lives. Pure: derives paths, touches nothing.
+import { join } from "node:path";
+
+export const DEFAULT_ROOT = "/srv/agentshare";
+export const DEFAULT_STATE_DIR = "/var/lib/agentshare";
+export const DEFAULT_CONFIG_FILE = "/etc/agentshare/config.yaml";
+export const GLOBAL_SUBDIRS = ["tools", "prompts", "configs", "content"] as const;
+export type GlobalSubdir = (typeof GLOBAL_SUBDIRS)[number];
+
+/** virtiofs mount tags the guest mounts at /mnt/global and /mnt/inbox. */
+export const GLOBAL_TAG = "agentglobal";
+export const INBOX_TAG = "agentinbox";
+export const INBOX_SUBDIRS = ["outputs", "logs", "runs"] as const;
+/** File the guest writes into its inbox when it is ready: this provision's instance id. */
+export const READY_MARKER = ".agentshare-ready";
+
+export interface HostPaths {
+  root: string;
+  global: string;
+  globalRo: string;
+  staging: string;
+  stateDir: string;
+  agentsDir: string;
+  imagesDir: string;
+  trash: string;
+  locksDir: string;
+  auditLog: string;
+}
+
+export function hostPaths(root: string, stateDir: string): HostPaths {
+  return {
+    root,
+    global: join(root, "global"),
+    globalRo: join(root, "global-ro"),
+    staging: join(root, "staging"),
+    stateDir,
+    agentsDir: join(stateDir, "agents"),
+    imagesDir: join(stateDir, "images"),
+    trash: join(stateDir, "trash"),
+    locksDir: join(stateDir, "locks"),
+    auditLog: join(stateDir, "audit.jsonl"),
+  };
+}
+
+export interface AgentPaths {
+  name: string;
+  inbox: string;
+  readyMarker: string;
+  dir: string;
+  domainXml: string;
+  userData: string;
+  metaData: string;
+  spec: string;
+  seedIso: string;
+  disk: string;
+  consoleLog: string;
+  token: string;
+  sshKey: string;
+  sshHostKeys: string;
+}
+
+/** Paths of one agent; `name` must already be validated (checkAgentName). */
+export function agentPaths(p: HostPaths, name: string): AgentPaths {
+  const dir = join(p.agentsDir, name);
+  const inbox = join(p.root, `${name}-inbox`);
+  return {
+    name,
+    inbox,
+    readyMarker: join(inbox, READY_MARKER),
+    dir,
+    domainXml: join(dir, "domain.xml"),
+    userData: join(dir, "user-data"),
+    metaData: join(dir, "meta-data"),
+    spec: join(dir, "spec.json"),
+    seedIso: join(dir, "seed.iso"),
+    disk: join(dir, "disk.qcow2"),
+    consoleLog: join(dir, "console.log"),
+    token: join(dir, "token"),
+    sshKey: join(dir, "id_ed25519"),
+    sshHostKeys: join(dir, "known_hosts"),
+  };
+}

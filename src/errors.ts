@@ -1,0 +1,65 @@
+// One error tree for the whole program. Ops throw these; only src/cli/main.ts
+// turns them into an exit code (sysexits.h numbers) and the two printed lines.
+
+export interface ErrorOptions {
+  hint?: string;
+  cause?: unknown;
+}
+
+export class AgentshareError extends Error {
+  readonly exitCode: number = 70;
+  readonly hint: string | undefined;
+
+  constructor(message: string, opts: ErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.hint = opts.hint;
+  }
+}
+
+/** Bad command line: unknown flag, missing argument (64, EX_USAGE). */
+export class UsageError extends AgentshareError {
+  override readonly exitCode = 64;
+}
+
+/** Input data is wrong: a bad agent name, a path that leaves its folder (65, EX_DATAERR). */
+export class DataError extends AgentshareError {
+  override readonly exitCode = 65;
+}
+
+/** Something named does not exist: agent, file, image (66, EX_NOINPUT). */
+export class NotFoundError extends AgentshareError {
+  override readonly exitCode = 66;
+}
+
+/** An outside tool or service failed or is missing: virsh, qemu-img, libvirtd (69, EX_UNAVAILABLE). */
+export class ToolError extends AgentshareError {
+  override readonly exitCode = 69;
+}
+
+/** A bug or an unexpected state of our own (70, EX_SOFTWARE). */
+export class InternalError extends AgentshareError {
+  override readonly exitCode = 70;
+}
+
+/** The configuration is invalid; `problems` lists every one with its field path (78, EX_CONFIG). */
+export class ConfigError extends AgentshareError {
+  override readonly exitCode = 78;
+  readonly problems: readonly string[];
+
+  constructor(message: string, problems: readonly string[] = [], opts: ErrorOptions = {}) {
+    super(problems.length ? `${message}:\n  ${problems.join("\n  ")}` : message, opts);
+    this.problems = problems;
+  }
+}
+
+/** A failed command line, with the tool's last stderr lines, as a ToolError. */
+export function toolError(
+  argv: readonly string[],
+  result: { exitCode: number | undefined; stderr: string },
+  opts: ErrorOptions = {},
+): ToolError {
+  const tail = result.stderr.trim().split("\n").slice(-5).join("\n    ");
+  const code = result.exitCode === undefined ? "was killed" : `exited ${result.exitCode}`;
+  return new ToolError(`\`${argv.join(" ")}\` ${code}${tail ? `:\n    ${tail}` : ""}`, opts);
+}
