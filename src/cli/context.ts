@@ -1,7 +1,8 @@
 // What every command gets: resolved global options, paths, a runner, output helpers.
 import type { Command } from "commander";
 import { localRunner, type Runner } from "../adapters/runner.js";
-import { DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths, type HostPaths } from "../core/paths.js";
+import { UsageError } from "../errors.js";
+import { checkHostDir, DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths, type HostPaths } from "../core/paths.js";
 import { createOutput, type Output } from "./output.js";
 
 export interface GlobalOptions {
@@ -41,6 +42,10 @@ export function contextOf(cmd: Command): Context {
   while (root.parent) root = root.parent;
   const o = root.opts<GlobalOptions>();
   const opts: GlobalOptions = { ...o, json: Boolean(o.json), debug: Boolean(o.debug) };
+  for (const [flag, value] of [["--root", opts.root], ["--state-dir", opts.stateDir]] as const) {
+    const rule = checkHostDir(value);
+    if (rule) throw new UsageError(`${flag} ${JSON.stringify(value)} ${rule}`, { hint: `pass ${flag} /an/absolute/path` });
+  }
   return {
     opts,
     paths: hostPaths(opts.root, opts.stateDir),

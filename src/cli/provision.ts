@@ -1,8 +1,66 @@
 import type { Command } from "commander";
+import { provision, type ProvisionOptions } from "../ops/provision.js";
 import { act, contextOf } from "./context.js";
 
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Flags that override config fields (highest layer). Only the ones given are set. */
+const FIELD_FLAGS: Array<[flag: string, field: string, help: string]> = [
+  ["--memory <mib>", "memory", "memory in MiB"],
+  ["--vcpus <n>", "vcpus", "virtual CPUs"],
+  ["--disk <size>", "disk", "overlay disk size, e.g. 20G"],
+  ["--image <image>", "image", "base qcow2: a name in <state-dir>/images or an absolute path"],
+  ["--network <name>", "network", "libvirt network"],
+  ["--command <cmd>", "command", "the agent's workload, run through the per-run wrapper"],
+  ["--description <text>", "description", "free text kept in the domain XML"],
+  ["--domain-type <type>", "domainType", "kvm, qemu (TCG) or auto"],
+  ["--kernel <path>", "kernel", "direct kernel boot: kernel image"],
+  ["--initrd <path>", "initrd", "direct kernel boot: initramfs"],
+  ["--cmdline <args>", "cmdline", "direct kernel boot: kernel command line"],
+  ["--uid <uid>", "uid", "uid of the agent user and of the inbox"],
+  ["--gid <gid>", "gid", "gid of the agent user and of the inbox"],
+  ["--tmp-size <size>", "tmpSize", "size of the /tmp tmpfs, e.g. 512m"],
+  ["--health-port <port>", "healthPort", "port of the guest's health server"],
+];
+
 export function registerProvision(program: Command): void {
-  program.command("provision <name>").description("create and start an agent VM").action(act(async (_n: string, _o: unknown, cmd: Command) => {
-    contextOf(cmd).out.line("todo");
-  }));
+  const cmd = program
+    .command("provision <name>")
+    .description("create an agent: inbox, overlay disk, cloud-init seed, libvirt domain; start it and wait until ready")
+    .option("--profile <name>", "VM profile from templates/ (default: the config file's, else default)");
+  for (const [flag, , help] of FIELD_FLAGS) cmd.option(flag, help);
+  cmd
+    .option("--ssh-key <key>", "authorized public key for the agent user (repeatable)", collect)
+    .option("--no-image", "no disk image (direct kernel boot only)")
+    .option("--no-network", "no network interface")
+    .option("--dry-run", "write domain.xml, user-data, meta-data to the state dir; touch nothing else")
+    .option("--no-start", "define the domain but do not start it")
+    .option("--no-wait", "start without waiting for the guest to report ready")
+    .option("--timeout <seconds>", "how long to wait for ready", "600")
+    .option("--recreate", "replace an existing agent whose spec changed (its inbox is kept)")
+    .action(
+      act(async (name: string, o: Record<string, unknown>, c: Command) => {
+        const ctx = contextOf(c);
+        const flags: Record<string, unknown> = {};
+        for (const [flag, field] of FIELD_FLAGS) {
+          const key = flag.slice(2).split(" ")[0]!.replace(/-([a-z])/g, (_m, ch: string) => ch.toUpperCase());
+          if (o[key] !== undefined) flags[field] = o[key];
+        }
+        if (o.sshKey) flags.sshKeys = o.sshKey;
+        if (o.image === false) flags.image = null;
+        if (o.network === false) flags.network = null;
+        const opts: ProvisionOptions = {
+          name,
+          profile: o.profile as string | undefined,
+          flags,
+          dryRun: Boolean(o.dryRun),
+          start: o.start !== false,
+          wait: o.wait !== false,
+          timeoutMs: Number(o.timeout) * 1000,
+          recreate: Boolean(o.recreate),
+        };
+        const r = await provision(ctx, opts);
+        ctx.out.result(r, () => r.summary);
+      }),
+    );
 }

@@ -1,5 +1,6 @@
 // Where everything lives. Pure: derives paths, touches nothing.
 import { join } from "node:path";
+import { findXmlIllegal } from "./xml-text.js";
 
 export const DEFAULT_ROOT = "/srv/agentshare";
 export const DEFAULT_STATE_DIR = "/var/lib/agentshare";
@@ -25,6 +26,15 @@ export interface HostPaths {
   trash: string;
   locksDir: string;
   auditLog: string;
+}
+
+/** Why a --root or --state-dir value cannot be used, or undefined: absolute, one line, storable in XML. */
+export function checkHostDir(path: string): string | undefined {
+  if (!path.startsWith("/")) return "must be an absolute path";
+  if (/[\r\n\u0085\u2028\u2029]/.test(path)) return "must not contain a line break";
+  if (findXmlIllegal(path)) return "must not contain control characters";
+  if (path.length > 1024) return "must be at most 1024 characters";
+  return undefined;
 }
 
 export function hostPaths(root: string, stateDir: string): HostPaths {

@@ -1,0 +1,92 @@
+// Everything provision will create for one agent, computed up front and without I/O:
+// the domain XML, the cloud-init documents and the spec hash that makes provision idempotent.
+import { createHash } from "node:crypto";
+import type { AgentConfig } from "./config.js";
+import { buildMetaData, buildUserData } from "./cloud-init.js";
+import { buildDomainXml } from "./domain-xml.js";
+import type { AgentPaths, HostPaths } from "./paths.js";
+
+export interface PlanInputs {
+  name: string;
+  config: AgentConfig;
+  host: HostPaths;
+  agent: AgentPaths;
+  domainType: "kvm" | "qemu";
+  /** libvirt accepts `<readonly/>` on virtiofs (≥ 11.0). */
+  readonlyVirtiofs: boolean;
+  /** Per-provision values, passed in so output is deterministic. */
+  instanceId: string;
+  uuid: string;
+  token: string;
+  createdAt: string;
+}
+
+export interface AgentPlan {
+  specHash: string;
+  imagePath: string | null;
+  domainXml: string;
+  userData: string;
+  metaData: string;
+}
+
+/** Identity of what the user asked for: same hash → re-provision is a no-op. */
+export function specHashOf(inputs: Pick<PlanInputs, "name" | "config" | "host" | "domainType">): string {
+  const canonical = JSON.stringify({
+    name: inputs.name,
+    root: inputs.host.root,
+    domainType: inputs.domainType,
+    config: Object.fromEntries(Object.entries(inputs.config).sort(([a], [b]) => a.localeCompare(b))),
+  });
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+/** A name resolves to <state-dir>/images/NAME.qcow2; an absolute path is used as it is. */
+export function resolveImagePath(image: string | null, host: HostPaths): string | null {
+  if (!image) return null;
+  return image.startsWith("/") ? image : `${host.imagesDir}/${image}.qcow2`;
+}
+
+/** Kernel command line for direct kernel boot: the configured one plus what the guest needs to know. */
+export function kernelCmdline(inputs: PlanInputs): string {
+  const c = inputs.config;
+  return [c.cmdline, `agentshare.instance=${inputs.instanceId}`, `agentshare.uid=${c.uid}`, `agentshare.gid=${c.gid}`]
+    .filter(Boolean)
+    .join(" ");
+}
+
+export function planAgent(inputs: PlanInputs): AgentPlan {
+  const { config: c, agent, host } = inputs;
+  const specHash = specHashOf(inputs);
+  const imagePath = resolveImagePath(c.image, host);
+  const domainXml = buildDomainXml({
+    name: inputs.name,
+    uuid: inputs.uuid,
+    description: c.description,
+    memoryMiB: c.memory,
+    vcpus: c.vcpus,
+    domainType: inputs.domainType,
+    ...(imagePath ? { diskPath: agent.disk } : {}),
+    ...(c.kernel
+      ? { kernel: { path: c.kernel, ...(c.initrd ? { initrd: c.initrd } : {}), cmdline: kernelCmdline(inputs) } }
+      : {}),
+    seedIso: agent.seedIso,
+    globalDir: host.globalRo,
+    inboxDir: agent.inbox,
+    readonlyGlobal: inputs.readonlyVirtiofs,
+    network: c.network,
+    consoleLog: agent.consoleLog,
+    metadata: { specHash, createdAt: inputs.createdAt, command: c.command, instanceId: inputs.instanceId },
+  });
+  const userData = buildUserData({
+    name: inputs.name,
+    uid: c.uid,
+    gid: c.gid,
+    sshKeys: c.sshKeys,
+    command: c.command,
+    tmpSize: c.tmpSize,
+    healthPort: c.healthPort,
+    token: inputs.token,
+    instanceId: inputs.instanceId,
+  });
+  return { specHash, imagePath, domainXml, userData, metaData: buildMetaData({ name: inputs.name, instanceId: inputs.instanceId }) };
+}

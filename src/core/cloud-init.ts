@@ -1,0 +1,94 @@
+// Agent spec → NoCloud user-data and meta-data. Pure and deterministic: the instance id
+// and the health token come in the spec. Every user value is a YAML scalar emitted by
+// js-yaml, so it round-trips exactly whatever it contains.
+import yaml from "js-yaml";
+import { GLOBAL_TAG, INBOX_TAG, READY_MARKER } from "./paths.js";
+
+export const GUEST_USER = "agent";
+export const GUEST_GLOBAL = "/mnt/global";
+export const GUEST_INBOX = "/mnt/inbox";
+export const GUEST_CONFIG_DIR = "/etc/agentshare";
+
+export interface UserDataSpec {
+  name: string;
+  uid: number;
+  gid: number;
+  sshKeys: readonly string[];
+  command: string;
+  tmpSize: string;
+  healthPort: number;
+  token: string;
+  instanceId: string;
+}
+
+const dump = (doc: unknown) => yaml.dump(doc, { lineWidth: -1, noRefs: true, quotingType: '"' });
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** A daily updatedb walk through a virtiofs share exhausts virtiofsd's file descriptors: prune it. */
+const PRUNE_UPDATEDB =
+  "f=/etc/updatedb.conf; if [ -f $f ] && ! grep -q virtiofs $f; then " +
+  "sed -i 's/^PRUNEFS=\"/PRUNEFS=\"virtiofs fuse.virtiofs /' $f; fi";
+
+function writeFiles(spec: UserDataSpec) {
+  const agentJson = {
+    name: spec.name,
+    instanceId: spec.instanceId,
+    healthPort: spec.healthPort,
+    uid: spec.uid,
+    gid: spec.gid,
+    command: spec.command,
+  };
+  return [
+    { path: `${GUEST_CONFIG_DIR}/token`, content: spec.token, permissions: "0600", owner: "root:root" },
+    { path: `${GUEST_CONFIG_DIR}/agent.json`, content: `${JSON.stringify(agentJson, null, 2)}\n`, permissions: "0644" },
+    { path: `${GUEST_CONFIG_DIR}/command`, content: spec.command, permissions: "0644" },
+    { path: "/etc/profile.d/agentshare.sh", content: "export TMPDIR=/tmp\n", permissions: "0644" },
+  ];
+}
+
+function runcmd(spec: UserDataSpec): unknown[] {
+  const home = `/home/${GUEST_USER}`;
+  const owner = `${spec.uid}:${spec.gid}`;
+  const marker = `${GUEST_INBOX}/${READY_MARKER}`;
+  return [
+    ["sh", "-c", PRUNE_UPDATEDB],
+    ["ln", "-sfn", GUEST_GLOBAL, `${home}/global`],
+    ["ln", "-sfn", GUEST_INBOX, `${home}/inbox`],
+    ["ln", "-sfn", `${GUEST_INBOX}/outputs`, `${home}/outputs`],
+    ["chown", "-h", owner, `${home}/global`, `${home}/inbox`, `${home}/outputs`],
+    // Written last: the host waits for this file to carry this provision's instance id.
+    ["sh", "-c", `printf '%s\\n' ${shellQuote(spec.instanceId)} > ${marker}.tmp && mv -f ${marker}.tmp ${marker}`],
+  ];
+}
+
+/** Builds `user-data` (#cloud-config): agent user with the inbox owner's uid and gid, both shares, /tmp tmpfs. */
+export function buildUserData(spec: UserDataSpec): string {
+  const user: Record<string, unknown> = {
+    name: GUEST_USER,
+    uid: spec.uid,
+    primary_group: String(spec.gid),
+    no_user_group: true,
+    shell: "/bin/bash",
+    lock_passwd: true,
+  };
+  if (spec.sshKeys.length) user.ssh_authorized_keys = [...spec.sshKeys];
+  const doc = {
+    // bootcmd runs before users-groups: the agent's group must exist with the inbox's gid.
+    bootcmd: [["sh", "-c", `getent group ${spec.gid} >/dev/null || groupadd -g ${spec.gid} ${GUEST_USER}`]],
+    users: [user],
+    mounts: [
+      [GLOBAL_TAG, GUEST_GLOBAL, "virtiofs", "ro,nofail", "0", "0"],
+      [INBOX_TAG, GUEST_INBOX, "virtiofs", "rw,nofail", "0", "0"],
+      ["tmpfs", "/tmp", "tmpfs", `rw,nosuid,nodev,noexec,size=${spec.tmpSize},mode=1777`, "0", "0"],
+    ],
+    write_files: writeFiles(spec),
+    runcmd: runcmd(spec),
+  };
+  return `#cloud-config\n${dump(doc)}`;
+}
+
+/** Builds `meta-data`: a fresh instance id per provision makes cloud-init run again; hostname = agent name. */
+export function buildMetaData(spec: { name: string; instanceId: string }): string {
+  return dump({ "instance-id": spec.instanceId, "local-hostname": spec.name });
+}

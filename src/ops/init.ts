@@ -1,0 +1,56 @@
+// `agentshare init`: the host tree and the state dir. Idempotent: a second run creates
+// nothing, changes no mode and never overwrites a file that exists.
+import { promises as fsp } from "node:fs";
+import { dirname, join } from "node:path";
+import { ensureDir } from "../adapters/fs.js";
+import { GLOBAL_SUBDIRS, type HostPaths } from "../core/paths.js";
+import { ConfigError } from "../errors.js";
+
+export interface InitDeps {
+  paths: HostPaths;
+  /** false with --no-mount: global-ro stays a plain folder and doctor reports it unprotected. */
+  mount: boolean;
+  /** Bind-mounts `source` read-only on `target` (idempotent) and proves it with a write that fails. */
+  bindReadOnly: (source: string, target: string) => Promise<"mounted" | "already">;
+  isRoot: boolean;
+}
+
+export interface InitReport {
+  root: string;
+  stateDir: string;
+  created: string[];
+  existing: string[];
+  globalRo: "mounted" | "already" | "skipped";
+}
+
+/** The folders of the tree with their modes, parents first. */
+export function treeLayout(p: HostPaths): Array<[string, number]> {
+  return [
+    [p.root, 0o755],
+    [p.global, 0o755],
+    ...GLOBAL_SUBDIRS.map((s): [string, number] => [join(p.global, s), 0o755]),
+    [p.globalRo, 0o755],
+    [p.staging, 0o770],
+    [p.stateDir, 0o700],
+    [p.agentsDir, 0o700],
+    [p.imagesDir, 0o700],
+    [p.trash, 0o700],
+    [p.locksDir, 0o700],
+  ];
+}
+
+/** Creates the host tree and (as root) the read-only bind mount global-ro. */
+export async function initTree(deps: InitDeps): Promise<InitReport> {
+  const { paths } = deps;
+  if (deps.mount && !deps.isRoot)
+    throw new ConfigError("init must run as root to bind-mount global-ro read-only", [], {
+      hint: "run it with sudo, or pass --no-mount (then `agentshare doctor` reports the global share as unprotected)",
+    });
+  const report: InitReport = { root: paths.root, stateDir: paths.stateDir, created: [], existing: [], globalRo: "skipped" };
+  for (const top of [paths.root, paths.stateDir]) await fsp.mkdir(dirname(top), { recursive: true, mode: 0o755 });
+  for (const [dir, mode] of treeLayout(paths)) {
+    (await ensureDir(dir, mode)) ? report.created.push(dir) : report.existing.push(dir);
+  }
+  if (deps.mount) report.globalRo = await deps.bindReadOnly(paths.global, paths.globalRo);
+  return report;
+}

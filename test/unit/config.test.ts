@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { BUILTIN_CONFIG, resolveConfig } from "../../src/core/config.js";
+
+describe("resolveConfig", () => {
+  it("returns the built-in defaults with no layers", () => {
+    const r = resolveConfig([]);
+    expect(r.problems).toEqual([]);
+    expect(r.config).toEqual(BUILTIN_CONFIG);
+  });
+
+  it("layers in order: profile < file < agents.NAME < flags", () => {
+    const r = resolveConfig(
+      [
+        { source: "profile", data: { memory: 512, vcpus: 1, tmpSize: "64m" } },
+        { source: "file", data: { memory: 2048, agents: { "agent-01": { vcpus: 3 }, other: { vcpus: 9 } } } },
+        { source: "flags", data: { memory: "4096" } },
+      ],
+      "agent-01",
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.config.agent).toMatchObject({ memory: 4096, vcpus: 3, tmpSize: "64m", disk: "20G" });
+  });
+
+  it("reports every problem with its source and field path", () => {
+    const r = resolveConfig([
+      {
+        source: "cfg.yaml",
+        data: {
+          memory: 100,
+          vcpus: "many",
+          tmpSize: "512",
+          domainType: "xen",
+          colour: "blue",
+          image: "relative/path.qcow2",
+          sshKeys: ["not a key", "ssh-ed25519 AAAA ok"],
+          retention: { keepLast: 0, maxAge: "forever" },
+          healthPort: 70000,
+          command: "echo \u0001",
+        },
+      },
+    ]);
+    const p = r.problems.join("\n");
+    expect(p).toMatch(/cfg\.yaml: memory: must be between 256 and 1048576 MiB \(got 100\)/);
+    expect(p).toMatch(/cfg\.yaml: vcpus: must be a whole number/);
+    expect(p).toMatch(/cfg\.yaml: tmpSize: must be a number followed by m or g/);
+    expect(p).toMatch(/cfg\.yaml: domainType: must be kvm, qemu or auto/);
+    expect(p).toMatch(/cfg\.yaml: colour: unknown key/);
+    expect(p).toMatch(/cfg\.yaml: image: must be an absolute path/);
+    expect(p).toMatch(/cfg\.yaml: sshKeys\[0\]: must be an OpenSSH public key line/);
+    expect(p).not.toMatch(/sshKeys\[1\]/);
+    expect(p).toMatch(/cfg\.yaml: retention\.keepLast: must be between 1/);
+    expect(p).toMatch(/cfg\.yaml: retention\.maxAge: must be a duration/);
+    expect(p).toMatch(/cfg\.yaml: healthPort: must be between 1 and 65535/);
+    expect(p).toMatch(/cfg\.yaml: command: contains U\+0001 at position 5/);
+    expect(r.problems.length).toBe(11);
+  });
+
+  it.each([["512m"], ["2g"], ["64m"]])("accepts tmpSize %s", (tmpSize) => {
+    expect(resolveConfig([{ source: "f", data: { tmpSize } }]).problems).toEqual([]);
+  });
+
+  it.each([["512"], ["512M"], ["1.5g"], ["0m"], ["512mb"], ["-1m"], [""]])("rejects tmpSize %j", (tmpSize) => {
+    expect(resolveConfig([{ source: "f", data: { tmpSize } }]).problems[0]).toMatch(/^f: tmpSize:/);
+  });
+
+  it("needs an image or a kernel, and a kernel for an initrd", () => {
+    const r = resolveConfig([{ source: "f", data: { image: null, initrd: "/boot/initrd.img" } }]);
+    expect(r.problems).toEqual(["image: set an image, or a kernel for direct kernel boot", "initrd: needs kernel to be set as well"]);
+  });
+
+  it("rejects a document that is not a mapping", () => {
+    expect(resolveConfig([{ source: "f", data: ["memory", 1] }]).problems).toEqual(["f: must be a mapping of keys to values"]);
+  });
+});

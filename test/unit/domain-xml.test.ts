@@ -1,0 +1,67 @@
+import { XMLParser } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import { buildDomainXml } from "../../src/core/domain-xml.js";
+import { findXmlIllegal } from "../../src/core/xml-text.js";
+import { expectGolden } from "../helpers/golden.js";
+import { randomText, rng } from "../helpers/random-text.js";
+import { baseDomain, goldenCases } from "../helpers/specs.js";
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@",
+  htmlEntities: true,
+  trimValues: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  isArray: (name) => ["disk", "filesystem"].includes(name),
+});
+
+type Parsed = { domain: Record<string, any> };
+const parse = (xml: string) => parser.parse(xml) as Parsed;
+
+describe("buildDomainXml", () => {
+  it.each(goldenCases)("matches the golden file for $name", ({ name, domain }) => {
+    expectGolden(`${name}.xml`, buildDomainXml(domain));
+  });
+
+  it("shares memory through memfd and exposes both virtiofs tags", () => {
+    const d = parse(buildDomainXml(baseDomain)).domain;
+    expect(d.memoryBacking).toMatchObject({ source: { "@type": "memfd" }, access: { "@mode": "shared" } });
+    const fs = d.devices.filesystem as any[];
+    expect(fs.map((f) => [f.driver["@type"], f.source["@dir"], f.target["@dir"]])).toEqual([
+      ["virtiofs", "/srv/agentshare/global-ro", "agentglobal"],
+      ["virtiofs", "/srv/agentshare/agent-01-inbox", "agentinbox"],
+    ]);
+    expect(fs.every((f) => !("readonly" in f))).toBe(true);
+    expect(d.devices.serial.log).toMatchObject({ "@file": baseDomain.consoleLog, "@append": "on" });
+  });
+
+  it("adds <readonly/> to the global share only when libvirt supports it", () => {
+    const fs = parse(buildDomainXml({ ...baseDomain, readonlyGlobal: true })).domain.devices.filesystem as any[];
+    expect("readonly" in fs[0]).toBe(true);
+    expect("readonly" in fs[1]).toBe(false);
+  });
+
+  it("attaches no disk for direct kernel boot without an image", () => {
+    const d = parse(buildDomainXml({ ...baseDomain, diskPath: undefined, kernel: { path: "/k", cmdline: "x=1" } })).domain;
+    expect((d.devices.disk as any[]).map((x) => x["@device"])).toEqual(["cdrom"]);
+    expect(d.os.kernel).toBe("/k");
+    expect(d.os.boot).toBeUndefined();
+  });
+
+  it("keeps any user text exactly (2,000 random strings with XML specials)", () => {
+    const next = rng(42);
+    let checked = 0;
+    for (let i = 0; i < 2000; i++) {
+      const [description, command, dir] = [randomText(next), randomText(next), `/srv/${randomText(next, 4)}`];
+      if ([description, command, dir].some((s) => findXmlIllegal(s))) continue;
+      const spec = { ...baseDomain, description, inboxDir: dir, metadata: { ...baseDomain.metadata, command } };
+      const d = parse(buildDomainXml(spec)).domain;
+      expect(d.description ?? "").toBe(description);
+      expect(d.metadata["agentshare:agent"]["agentshare:command"] ?? "").toBe(command);
+      expect(d.devices.filesystem[1].source["@dir"]).toBe(dir);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(1500);
+  });
+});
