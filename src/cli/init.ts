@@ -1,8 +1,31 @@
 import type { Command } from "commander";
+import { bindReadOnly } from "../adapters/mount.js";
+import { initTree } from "../ops/init.js";
 import { act, contextOf } from "./context.js";
 
 export function registerInit(program: Command): void {
-  program.command("init").description("create the host tree").action(act(async (_o: unknown, cmd: Command) => {
-    contextOf(cmd).out.line("todo");
-  }));
+  program
+    .command("init")
+    .description("create the host tree (global, staging, global-ro read-only bind mount) and the state dir")
+    .option("--no-mount", "do not bind-mount global-ro read-only (doctor will report the global share unprotected)")
+    .action(
+      act(async (o: { mount: boolean }, cmd: Command) => {
+        const ctx = contextOf(cmd);
+        const r = await initTree({
+          paths: ctx.paths,
+          mount: o.mount,
+          isRoot: process.getuid?.() === 0,
+          bindReadOnly: (src, dst) => bindReadOnly(ctx.run, src, dst),
+        });
+        ctx.out.result(r, () =>
+          [
+            `host tree at ${r.root}, state in ${r.stateDir}`,
+            r.created.length ? `created: ${r.created.join(", ")}` : "nothing to create: already initialised",
+            r.globalRo === "skipped"
+              ? "global-ro: NOT mounted read-only (--no-mount): guests could write global; `agentshare doctor` reports this"
+              : `global-ro: read-only bind mount of global (${r.globalRo === "already" ? "already in place" : "mounted"}, verified)`,
+          ].join("\n"),
+        );
+      }),
+    );
 }

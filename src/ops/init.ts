@@ -31,9 +31,12 @@ export function treeLayout(p: HostPaths): Array<[string, number]> {
     ...GLOBAL_SUBDIRS.map((s): [string, number] => [join(p.global, s), 0o755]),
     [p.globalRo, 0o755],
     [p.staging, 0o770],
-    [p.stateDir, 0o700],
-    [p.agentsDir, 0o700],
-    [p.imagesDir, 0o700],
+    // 0711, not 0700: QEMU runs as libvirt-qemu and must traverse to the agent's disk and seed
+    // (measured: "Could not open …/seed.iso: Permission denied" under 0700). No listing for
+    // others; every secret inside (token, user-data, keys) is a 0600 file.
+    [p.stateDir, 0o711],
+    [p.agentsDir, 0o711],
+    [p.imagesDir, 0o711],
     [p.trash, 0o700],
     [p.locksDir, 0o700],
   ];

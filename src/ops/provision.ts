@@ -1,8 +1,16 @@
-// `agentshare provision NAME`: validate → plan → (dry run: write the documents and stop).
+// `agentshare provision NAME`: validate → check prerequisites → (dry run: write the documents
+// and stop) → inbox → documents, token, seed ISO, overlay disk → define → spec.json → start → wait.
+// Idempotent: same spec → no-op; changed spec → refused unless --recreate. A provision killed at
+// any point converges when run again: spec.json is written only after `virsh define`, and a
+// domain without it is ours and half-made (checked by its agentshare metadata), so it is redone.
 import type { Context } from "../cli/context.js";
+import { appendAudit } from "../adapters/audit.js";
 import { UsageError } from "../errors.js";
-import { prepareAgent } from "./agent-spec.js";
-import { writeDryRun } from "./provision-files.js";
+import { prepareAgent, type PreparedAgent } from "./agent-spec.js";
+import { checkProvisionPrerequisites } from "./prerequisites.js";
+import { writeDryRun, readStoredSpec } from "./provision-files.js";
+import { applyProvision, existingAgentAction, type ApplyStages } from "./provision-apply.js";
+import { startAndWait } from "./provision-start.js";
 
 export interface ProvisionOptions {
   name: string;
@@ -22,28 +30,77 @@ export interface ProvisionResult {
   domainType: "kvm" | "qemu";
   domainTypeReason: string;
   files: { domainXml: string; userData: string; metaData: string };
+  inbox: string;
+  state?: string;
+  ready?: boolean;
+  timings?: Partial<Record<ApplyStages | "start" | "wait", number>>;
   summary: string;
 }
 
-/** Provisions one agent. Dry run: writes domain.xml, user-data and meta-data and touches nothing else. */
+function dryRunSummary(p: PreparedAgent, files: ProvisionResult["files"]): string {
+  return [
+    `dry run for ${p.inputs.name} (profile ${p.profile}, domain type ${p.inputs.domainType}: ${p.domainTypeReason})`,
+    `  ${files.domainXml}`,
+    `  ${files.userData}`,
+    `  ${files.metaData}`,
+  ].join("\n");
+}
+
+/** Provisions one agent (see the file comment for the contract). */
 export async function provision(ctx: Context, opts: ProvisionOptions): Promise<ProvisionResult> {
   if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0)
     throw new UsageError("--timeout must be a number of seconds greater than 0");
-  if (!opts.dryRun) throw new UsageError("only --dry-run is available in this build");
-  const prepared = await prepareAgent(ctx, { name: opts.name, profile: opts.profile, flags: opts.flags, libvirtVersion: 0 });
-  const files = await writeDryRun(ctx.paths.agentsDir, prepared);
-  return {
-    name: opts.name,
-    action: "dry-run",
-    dryRun: true,
-    domainType: prepared.inputs.domainType,
-    domainTypeReason: prepared.domainTypeReason,
-    files: { domainXml: files.domainXml, userData: files.userData, metaData: files.metaData },
-    summary: [
-      `dry run for ${opts.name} (profile ${prepared.profile}, domain type ${prepared.inputs.domainType}: ${prepared.domainTypeReason})`,
-      `  ${files.domainXml}`,
-      `  ${files.userData}`,
-      `  ${files.metaData}`,
-    ].join("\n"),
+  const spec = { name: opts.name, profile: opts.profile, flags: opts.flags };
+  if (opts.dryRun) {
+    const p = await prepareAgent(ctx, { ...spec, libvirtVersion: 0 });
+    const w = await writeDryRun(ctx.paths.agentsDir, p);
+    const files = { domainXml: w.domainXml, userData: w.userData, metaData: w.metaData };
+    return { ...baseResult(p, "dry-run", files), dryRun: true, summary: dryRunSummary(p, files) };
+  }
+  // Everything that can fail for a missing prerequisite fails here, before any change on disk.
+  const pre = await checkProvisionPrerequisites(ctx);
+  const p = await prepareAgent(ctx, { ...spec, libvirtVersion: pre.libvirtVersion });
+  await pre.checkAgent(p);
+  const stored = await readStoredSpec(p.inputs.agent.spec);
+  const action = await existingAgentAction(ctx, p, stored, opts.recreate);
+  const files = { domainXml: p.inputs.agent.domainXml, userData: p.inputs.agent.userData, metaData: p.inputs.agent.metaData };
+  if (action === "unchanged") {
+    const r = opts.start ? await startAndWait(ctx, stored!, opts) : {};
+    const result = { ...baseResult(p, "unchanged", files), ...r };
+    return { ...result, summary: `${opts.name} already exists with the same spec: nothing to change${r.state ? ` (${r.state})` : ""}` };
+  }
+  const timings = await applyProvision(ctx, p, action === "recreate");
+  await appendAudit(ctx.paths.auditLog, { verb: "provision", agent: opts.name, result: "ok", specHash: p.plan.specHash, instanceId: p.inputs.instanceId, inbox: p.inputs.agent.inbox }, ctx.clock);
+  const started = opts.start ? await startAndWait(ctx, (await readStoredSpec(p.inputs.agent.spec))!, opts) : {};
+  const result = {
+    ...baseResult(p, action === "recreate" ? "recreated" : "created", files),
+    ...started,
+    timings: { ...timings, ...started.timings },
   };
+  return { ...result, summary: provisionSummary(result) };
+}
+
+function baseResult(p: PreparedAgent, action: ProvisionResult["action"], files: ProvisionResult["files"]) {
+  return {
+    name: p.inputs.name,
+    action,
+    dryRun: false,
+    domainType: p.inputs.domainType,
+    domainTypeReason: p.domainTypeReason,
+    files,
+    inbox: p.inputs.agent.inbox,
+  };
+}
+
+function provisionSummary(r: Omit<ProvisionResult, "summary">): string {
+  const t = r.timings ?? {};
+  const stages = Object.entries(t).map(([k, v]) => `${k} ${Number(v) < 1000 ? `${v}ms` : `${(Number(v) / 1000).toFixed(1)}s`}`).join(", ");
+  return [
+    `${r.name}: ${r.action} (${r.domainType}; ${r.domainTypeReason})${r.state ? `, ${r.state}` : ""}${r.ready ? ", ready" : ""}`,
+    `  inbox: ${r.inbox}`,
+    stages ? `  time: ${stages}` : "",
+    r.ready ? `  next: agentshare attach -c ${r.name}   (or: agentshare status ${r.name})` : "",
+  ]
+    .filter(Boolean)
+    .join("\n");
 }

@@ -1,0 +1,110 @@
+// qemu-img: qcow2 overlays on a base image, and `info --output=json`. Argv builders and the
+// parser are pure; the runner calls are thin.
+import { DataError, InternalError, NotFoundError, toolError } from "../errors.js";
+import { parseSize } from "../core/units.js";
+import type { Runner } from "./runner.js";
+
+export interface ImageInfo {
+  filename: string;
+  format: string;
+  virtualSizeBytes: number;
+  actualSizeBytes?: number;
+  /** Backing file as recorded in the image, and resolved to a full path; absent without one. */
+  backingFile?: string;
+  fullBackingFile?: string;
+  backingFormat?: string;
+}
+
+/** `qemu-img create -f qcow2 -F qcow2 -b BASE OVERLAY [SIZE]`: a copy-on-write overlay on BASE. */
+export function createOverlayArgv(base: string, overlay: string, sizeBytes?: number): string[] {
+  const argv = ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, overlay];
+  if (sizeBytes !== undefined) {
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0)
+      throw new DataError(`disk size must be a whole number of bytes greater than 0, not ${sizeBytes}`);
+    argv.push(String(sizeBytes));
+  }
+  return argv;
+}
+
+/** `qemu-img info -U --output=json FILE`; -U (force share) so it also reads an image a running VM holds. */
+export const infoArgv = (file: string) => ["info", "-U", "--output=json", file];
+
+const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+
+/** Parses `qemu-img info --output=json` (one image; not --backing-chain). */
+export function parseImageInfo(stdout: string): ImageInfo {
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(stdout) as Record<string, unknown>;
+  } catch (err) {
+    throw new InternalError("`qemu-img info --output=json` printed something that is not JSON", {
+      cause: err,
+    });
+  }
+  const format = str(j.format);
+  const virtualSizeBytes = num(j["virtual-size"]);
+  if (!format || virtualSizeBytes === undefined)
+    throw new InternalError(`\`qemu-img info\` output lacks format or virtual-size: ${stdout.slice(0, 200)}`);
+  const info: ImageInfo = { filename: str(j.filename) ?? "", format, virtualSizeBytes };
+  const actual = num(j["actual-size"]);
+  if (actual !== undefined) info.actualSizeBytes = actual;
+  const backing = str(j["backing-filename"]);
+  if (backing) info.backingFile = backing;
+  const full = str(j["full-backing-filename"]);
+  if (full) info.fullBackingFile = full;
+  const backingFormat = str(j["backing-filename-format"]);
+  if (backingFormat) info.backingFormat = backingFormat;
+  return info;
+}
+
+/** qemu-img's stderr says the file (or its backing file) does not exist. */
+export const isImageMissing = (stderr: string) => /Could not open .*No such file or directory/.test(stderr);
+
+export interface OverlaySpec {
+  base: string;
+  overlay: string;
+  /** Virtual size: bytes, or a size text such as "20G"; absent keeps the base image's size. */
+  size?: number | string;
+}
+
+/** The overlay size in bytes, or undefined for none; DataError for a size text that does not parse. */
+export function overlaySizeBytes(size: number | string | undefined): number | undefined {
+  if (size === undefined || typeof size === "number") return size;
+  const bytes = parseSize(size);
+  if (bytes === undefined)
+    throw new DataError(`disk size ${JSON.stringify(size)} is not a size such as "20G"`);
+  return bytes;
+}
+
+/**
+ * Creates a qcow2 overlay on `base` (a qcow2 image); NotFoundError when `base` does not exist.
+ * A size below the base's is refused: qemu-img accepts it, and the guest's file system would be cut.
+ */
+export async function createOverlay(run: Runner, spec: OverlaySpec): Promise<void> {
+  const sizeBytes = overlaySizeBytes(spec.size);
+  const argv = createOverlayArgv(spec.base, spec.overlay, sizeBytes);
+  if (sizeBytes !== undefined) {
+    const baseSize = (await imageInfo(run, spec.base)).virtualSizeBytes;
+    if (sizeBytes < baseSize)
+      throw new DataError(`disk size ${sizeBytes} bytes is smaller than the base image's ${baseSize} bytes`, {
+        hint: "give a size at least as large as the base image, or none to keep its size",
+      });
+  }
+  const r = await run("qemu-img", argv);
+  if (r.exitCode === 0) return;
+  if (isImageMissing(r.stderr))
+    throw new NotFoundError(`base image ${spec.base} does not exist`, {
+      hint: "build or copy the base image first",
+    });
+  throw toolError(["qemu-img", ...argv], r);
+}
+
+/** Format, sizes and backing file of an image; NotFoundError when it does not exist. */
+export async function imageInfo(run: Runner, file: string): Promise<ImageInfo> {
+  const argv = infoArgv(file);
+  const r = await run("qemu-img", argv);
+  if (r.exitCode === 0) return parseImageInfo(r.stdout);
+  if (isImageMissing(r.stderr)) throw new NotFoundError(`image ${file} does not exist`);
+  throw toolError(["qemu-img", ...argv], r);
+}

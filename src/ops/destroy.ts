@@ -1,0 +1,80 @@
+// `agentshare destroy NAME`: stop (graceful, then forced), undefine, remove the host-only state.
+// The inbox is kept unless purgeInbox; then it is moved into the trash (rename, same file
+// system) and removed there without following symlinks or crossing mounts.
+import { promises as fsp } from "node:fs";
+import { basename, join } from "node:path";
+import { appendAudit } from "../adapters/audit.js";
+import { lstatOrUndefined } from "../adapters/fs.js";
+import { makeTrashBatch, removeTree } from "../adapters/safe-delete.js";
+import { destroyDomain, dumpDomainXml, getDomState, shutdownDomain, undefineDomain } from "../adapters/virsh.js";
+import { agentPaths } from "../core/paths.js";
+import { DataError, NotFoundError, ToolError } from "../errors.js";
+import type { Context } from "../cli/context.js";
+import { assertAgentName } from "./agent-spec.js";
+import { isOurDomainXml } from "./provision-apply.js";
+
+export interface DestroyOptions {
+  name: string;
+  purgeInbox: boolean;
+  /** How long a graceful shutdown may take before the VM is forced off. */
+  shutdownTimeoutMs: number;
+}
+
+export interface DestroyResult {
+  name: string;
+  stopped: "graceful" | "forced" | "was-stopped" | "no-domain";
+  undefined: boolean;
+  inbox: string;
+  inboxKept: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Stops a running domain: ACPI shutdown, polled until shut off, then `virsh destroy` past the timeout. */
+export async function stopDomain(ctx: Context, name: string, timeoutMs: number): Promise<DestroyResult["stopped"]> {
+  const uri = ctx.opts.connect;
+  const state = await getDomState(ctx.run, uri, name);
+  if (state === undefined) return "no-domain";
+  if (state === "shut off") return "was-stopped";
+  await shutdownDomain(ctx.run, uri, name).catch(() => undefined); // a guest without ACPI ignores it
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    ctx.out.progress(`${name}: waiting for the guest to shut down (${Math.ceil((deadline - Date.now()) / 1000)}s)`);
+    if ((await getDomState(ctx.run, uri, name)) !== "running") break;
+    await sleep(250);
+  }
+  ctx.out.progressDone();
+  const after = await getDomState(ctx.run, uri, name);
+  if (after === "shut off" || after === undefined) return "graceful";
+  await destroyDomain(ctx.run, uri, name);
+  return "forced";
+}
+
+async function purge(ctx: Context, inbox: string): Promise<void> {
+  const st = await lstatOrUndefined(inbox);
+  if (!st) return;
+  if (!st.isDirectory()) throw new DataError(`${inbox} is not a directory; leaving it alone`);
+  const batch = await makeTrashBatch(ctx.paths.trash, ctx.paths.root, st.dev, "inbox");
+  await fsp.rename(inbox, join(batch, basename(inbox)));
+  const r = await removeTree(ctx.run, batch);
+  if (!r.ok) throw new ToolError(`could not remove ${batch}: ${r.stderr.trim()}`, { hint: `remove it by hand: rm -rf --one-file-system ${batch}` });
+}
+
+/** Destroys one agent. Exits 66 when there is no such agent. */
+export async function destroyAgent(ctx: Context, o: DestroyOptions): Promise<DestroyResult> {
+  assertAgentName(o.name);
+  const a = agentPaths(ctx.paths, o.name);
+  const state = await getDomState(ctx.run, ctx.opts.connect, o.name);
+  const hasDir = (await lstatOrUndefined(a.dir)) !== undefined;
+  if (state === undefined && !hasDir)
+    throw new NotFoundError(`no agent named ${o.name}`, { hint: "`agentshare list` shows the agents" });
+  if (state !== undefined && !isOurDomainXml(await dumpDomainXml(ctx.run, ctx.opts.connect, o.name), o.name))
+    throw new DataError(`the libvirt domain ${o.name} was not created by agentshare; leaving it alone`);
+  const stopped = await stopDomain(ctx, o.name, o.shutdownTimeoutMs);
+  if (state !== undefined) await undefineDomain(ctx.run, ctx.opts.connect, o.name);
+  // <state-dir>/agents/NAME is host-only (never shared into a VM), so a plain recursive removal is safe.
+  await fsp.rm(a.dir, { recursive: true, force: true });
+  if (o.purgeInbox) await purge(ctx, a.inbox);
+  await appendAudit(ctx.paths.auditLog, { verb: "destroy", agent: o.name, result: "ok", stopped, inboxKept: !o.purgeInbox, inbox: a.inbox }, ctx.clock);
+  return { name: o.name, stopped, undefined: state !== undefined, inbox: a.inbox, inboxKept: !o.purgeInbox };
+}

@@ -1,0 +1,73 @@
+// Start an agent's VM and wait for its readiness marker, with progress on a terminal.
+import { promises as fsp } from "node:fs";
+import { getDomState, startDomain } from "../adapters/virsh.js";
+import { agentPaths } from "../core/paths.js";
+import type { Context } from "../cli/context.js";
+import type { StoredSpec } from "./provision-files.js";
+import { markerMatches, waitForReady } from "./wait-ready.js";
+
+export interface StartResult {
+  state?: string;
+  ready?: boolean;
+  timings?: { start?: number; wait?: number };
+}
+
+/** The last line the guest printed on its serial console, without control characters, for progress. */
+export async function lastConsoleLine(consoleLog: string): Promise<string> {
+  const fh = await fsp.open(consoleLog, "r").catch(() => undefined);
+  if (!fh) return "";
+  try {
+    const { size } = await fh.stat();
+    const len = Math.min(size, 4096);
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, size - len);
+    const text = buf.toString("utf8").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/[^\x20-\x7e\n\u00a0-\uffff]/g, "");
+    return text.split("\n").map((l) => l.trim()).filter(Boolean).at(-1) ?? "";
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Starts the domain unless it runs; with `wait`, blocks until the guest reports this instance ready. */
+export async function startAndWait(
+  ctx: Context,
+  stored: StoredSpec,
+  opts: { wait: boolean; timeoutMs: number },
+): Promise<StartResult> {
+  const a = agentPaths(ctx.paths, stored.name);
+  const uri = ctx.opts.connect;
+  const timings: StartResult["timings"] = {};
+  let state = await getDomState(ctx.run, uri, stored.name);
+  if (state !== "running") {
+    ctx.out.progress(`${stored.name}: starting the VM`);
+    const t0 = performance.now();
+    // A provision killed during `virsh start` leaves that virsh running: it may win the race.
+    await startDomain(ctx.run, uri, stored.name).catch(async (err: unknown) => {
+      if ((await getDomState(ctx.run, uri, stored.name)) !== "running") throw err;
+    });
+    timings.start = Math.round(performance.now() - t0);
+    state = "running";
+  }
+  if (!opts.wait) {
+    ctx.out.progressDone();
+    return { state, ready: await markerMatches(a.readyMarker, stored.instanceId), timings };
+  }
+  let lastLine = "";
+  let lastRead = 0;
+  timings.wait = await waitForReady({
+    marker: a.readyMarker,
+    instanceId: stored.instanceId,
+    timeoutMs: opts.timeoutMs,
+    consoleLog: a.consoleLog,
+    isRunning: async () => (await getDomState(ctx.run, uri, stored.name)) === "running",
+    onProgress: (elapsed) => {
+      if (elapsed - lastRead > 1000) {
+        lastRead = elapsed;
+        void lastConsoleLine(a.consoleLog).then((l) => (lastLine = l));
+      }
+      ctx.out.progress(`${stored.name}: waiting for the guest ${(elapsed / 1000).toFixed(0)}s  ${lastLine}`);
+    },
+  });
+  ctx.out.progressDone();
+  return { state: "running", ready: true, timings };
+}

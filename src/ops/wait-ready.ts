@@ -1,0 +1,44 @@
+// Waiting for the guest's readiness marker: a file in the inbox whose first line is this
+// provision's instance id. The inbox is guest-written, so the read refuses symlinks and FIFOs.
+import { readGuestFile } from "../adapters/fs.js";
+import { ToolError } from "../errors.js";
+
+export interface WaitOptions {
+  marker: string;
+  instanceId: string;
+  timeoutMs: number;
+  pollMs?: number;
+  /** Resolves false once the VM has stopped: no point waiting any longer. */
+  isRunning: () => Promise<boolean>;
+  onProgress?: (elapsedMs: number) => void;
+  consoleLog: string;
+  now?: () => number;
+}
+
+/** True when the marker file carries `instanceId` on its first line. */
+export async function markerMatches(marker: string, instanceId: string): Promise<boolean> {
+  const buf = await readGuestFile(marker, 4096);
+  return buf !== undefined && buf.toString("utf8").split("\n")[0]?.trim() === instanceId;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until ready; returns the time waited. Times out or fails fast if the VM stops. */
+export async function waitForReady(o: WaitOptions): Promise<number> {
+  const now = o.now ?? Date.now;
+  const start = now();
+  const poll = o.pollMs ?? 250;
+  let checks = 0;
+  for (;;) {
+    if (await markerMatches(o.marker, o.instanceId)) return now() - start;
+    const elapsed = now() - start;
+    if (elapsed >= o.timeoutMs)
+      throw new ToolError(`the guest did not report ready within ${Math.round(o.timeoutMs / 1000)} s`, {
+        hint: `see the guest's console log: ${o.consoleLog} (then \`agentshare status\`, or raise --timeout)`,
+      });
+    if (++checks % 8 === 0 && !(await o.isRunning()))
+      throw new ToolError("the VM stopped before the guest reported ready", { hint: `see the console log: ${o.consoleLog}` });
+    o.onProgress?.(elapsed);
+    await sleep(poll);
+  }
+}
