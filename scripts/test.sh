@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.test-out
 mkdir -p "$out"
-step() { printf '\n== %s\n' "$*"; }
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 if [ "$(id -u)" = 0 ]; then
   step "host setup"
@@ -16,13 +17,7 @@ else
 fi
 
 step "npm dependencies"
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -d node_modules ] || [ "$(cat node_modules/.agentshare-lock 2>/dev/null)" != "$want" ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$want" > node_modules/.agentshare-lock
-else
-  echo "node_modules matches package-lock.json"
-fi
+ensure_node_modules
 
 step "typecheck, lint, build"
 npx tsc -p tsconfig.json --noEmit

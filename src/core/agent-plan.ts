@@ -2,7 +2,7 @@
 // the domain XML, the cloud-init documents and the spec hash that makes provision idempotent.
 import { createHash } from "node:crypto";
 import type { AgentConfig } from "./config.js";
-import { buildMetaData, buildUserData } from "./cloud-init.js";
+import { buildMetaData, buildUserData, type GuestPayload } from "./cloud-init.js";
 import { buildDomainXml } from "./domain-xml.js";
 import type { AgentPaths, HostPaths } from "./paths.js";
 
@@ -19,6 +19,10 @@ export interface PlanInputs {
   uuid: string;
   token: string;
   createdAt: string;
+  /** The wrapper and the health server a real guest runs (from the seed ISO). */
+  guest?: GuestPayload;
+  /** Keys made on the host: the guest's host key (pinned) and agentshare's own client key. */
+  keys?: { hostPrivateKey: string; hostPublicKey: string; clientPublicKey: string };
 }
 
 export interface AgentPlan {
@@ -81,12 +85,14 @@ export function planAgent(inputs: PlanInputs): AgentPlan {
     name: inputs.name,
     uid: c.uid,
     gid: c.gid,
-    sshKeys: c.sshKeys,
+    sshKeys: inputs.keys ? [...c.sshKeys, inputs.keys.clientPublicKey] : c.sshKeys,
     command: c.command,
     tmpSize: c.tmpSize,
     healthPort: c.healthPort,
     token: inputs.token,
     instanceId: inputs.instanceId,
+    ...(inputs.guest ? { guest: inputs.guest } : {}),
+    ...(inputs.keys ? { sshHostKey: { privateKey: inputs.keys.hostPrivateKey, publicKey: inputs.keys.hostPublicKey } } : {}),
   });
   return { specHash, imagePath, domainXml, userData, metaData: buildMetaData({ name: inputs.name, instanceId: inputs.instanceId }) };
 }

@@ -1,13 +1,26 @@
-// Agent spec → NoCloud user-data and meta-data. Pure and deterministic: the instance id
-// and the health token come in the spec. Every user value is a YAML scalar emitted by
-// js-yaml, so it round-trips exactly whatever it contains.
+// Agent spec → NoCloud user-data and meta-data. Pure and deterministic: the instance id,
+// the health token and key material come in the spec. Every user value is a YAML scalar
+// emitted by js-yaml, so it round-trips exactly whatever it contains.
 import yaml from "js-yaml";
+import { GUEST_CONFIG_DIR, GUEST_GLOBAL, GUEST_INBOX, GUEST_USER } from "./guest-paths.js";
+import {
+  AGENT_UNIT,
+  buildAgentUnit,
+  buildHealthUnit,
+  HEALTH_SERVER_PATH,
+  HEALTH_UNIT,
+  RUN_WRAPPER_PATH,
+  waitForHealthScript,
+} from "./guest-units.js";
 import { GLOBAL_TAG, INBOX_TAG, READY_MARKER } from "./paths.js";
 
-export const GUEST_USER = "agent";
-export const GUEST_GLOBAL = "/mnt/global";
-export const GUEST_INBOX = "/mnt/inbox";
-export const GUEST_CONFIG_DIR = "/etc/agentshare";
+export { GUEST_CONFIG_DIR, GUEST_GLOBAL, GUEST_INBOX, GUEST_USER };
+
+/** What a real guest runs, shipped on the seed ISO: no network access is needed in the guest. */
+export interface GuestPayload {
+  runWrapper: string;
+  healthServer: string;
+}
 
 export interface UserDataSpec {
   name: string;
@@ -19,6 +32,10 @@ export interface UserDataSpec {
   healthPort: number;
   token: string;
   instanceId: string;
+  /** The guest's SSH host key, made on the host so it is pinned before the first boot. */
+  sshHostKey?: { privateKey: string; publicKey: string };
+  /** Present for a real cloud-init guest: the wrapper, the health server and their units. */
+  guest?: GuestPayload;
 }
 
 const dump = (doc: unknown) => yaml.dump(doc, { lineWidth: -1, noRefs: true, quotingType: '"' });
@@ -39,11 +56,29 @@ function writeFiles(spec: UserDataSpec) {
     gid: spec.gid,
     command: spec.command,
   };
-  return [
+  const files: Array<Record<string, string>> = [
     { path: `${GUEST_CONFIG_DIR}/token`, content: spec.token, permissions: "0600", owner: "root:root" },
     { path: `${GUEST_CONFIG_DIR}/agent.json`, content: `${JSON.stringify(agentJson, null, 2)}\n`, permissions: "0644" },
     { path: `${GUEST_CONFIG_DIR}/command`, content: spec.command, permissions: "0644" },
     { path: "/etc/profile.d/agentshare.sh", content: "export TMPDIR=/tmp\n", permissions: "0644" },
+  ];
+  if (spec.guest)
+    files.push(
+      { path: RUN_WRAPPER_PATH, content: spec.guest.runWrapper, permissions: "0755" },
+      { path: HEALTH_SERVER_PATH, content: spec.guest.healthServer, permissions: "0755" },
+      { path: `/etc/systemd/system/${HEALTH_UNIT}`, content: buildHealthUnit(spec), permissions: "0644" },
+      { path: `/etc/systemd/system/${AGENT_UNIT}`, content: buildAgentUnit(spec), permissions: "0644" },
+    );
+  return files;
+}
+
+function serviceCommands(spec: UserDataSpec): unknown[] {
+  if (!spec.guest) return [];
+  const units = spec.command.trim() ? [HEALTH_UNIT, AGENT_UNIT] : [HEALTH_UNIT];
+  return [
+    ["systemctl", "daemon-reload"],
+    ["systemctl", "enable", "--now", "--no-block", ...units],
+    ["sh", "-c", `${waitForHealthScript(spec.healthPort)} || echo 'agentshare: health server did not answer' >&2`],
   ];
 }
 
@@ -57,9 +92,19 @@ function runcmd(spec: UserDataSpec): unknown[] {
     ["ln", "-sfn", GUEST_INBOX, `${home}/inbox`],
     ["ln", "-sfn", `${GUEST_INBOX}/outputs`, `${home}/outputs`],
     ["chown", "-h", owner, `${home}/global`, `${home}/inbox`, `${home}/outputs`],
+    ...serviceCommands(spec),
     // Written last: the host waits for this file to carry this provision's instance id.
     ["sh", "-c", `printf '%s\\n' ${shellQuote(spec.instanceId)} > ${marker}.tmp && mv -f ${marker}.tmp ${marker}`],
   ];
+}
+
+function sshSettings(spec: UserDataSpec): Record<string, unknown> {
+  if (!spec.sshHostKey) return {};
+  return {
+    ssh_keys: { ed25519_private: spec.sshHostKey.privateKey, ed25519_public: spec.sshHostKey.publicKey },
+    ssh_pwauth: false,
+    disable_root: true,
+  };
 }
 
 /** Builds `user-data` (#cloud-config): agent user with the inbox owner's uid and gid, both shares, /tmp tmpfs. */
@@ -77,6 +122,7 @@ export function buildUserData(spec: UserDataSpec): string {
     // bootcmd runs before users-groups: the agent's group must exist with the inbox's gid.
     bootcmd: [["sh", "-c", `getent group ${spec.gid} >/dev/null || groupadd -g ${spec.gid} ${GUEST_USER}`]],
     users: [user],
+    ...sshSettings(spec),
     mounts: [
       [GLOBAL_TAG, GUEST_GLOBAL, "virtiofs", "ro,nofail", "0", "0"],
       [INBOX_TAG, GUEST_INBOX, "virtiofs", "rw,nofail", "0", "0"],

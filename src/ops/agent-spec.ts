@@ -8,6 +8,7 @@ import { resolveDomainType } from "../core/domain-type.js";
 import { DataError } from "../errors.js";
 import type { Context } from "../cli/context.js";
 import { loadConfig } from "./config-load.js";
+import { loadGuestPayload } from "./guest-payload.js";
 
 export interface SpecOptions {
   name: string;
@@ -57,6 +58,7 @@ export async function prepareAgent(ctx: Context, opts: SpecOptions): Promise<Pre
     uuid: randomUUID(),
     token: randomBytes(32).toString("hex"),
     createdAt: now.toISOString(),
+    guest: await loadGuestPayload(),
   };
   return { inputs, plan: planAgent(inputs), profile: loaded.profile, domainTypeReason: dt.reason };
 }

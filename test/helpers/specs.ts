@@ -50,6 +50,20 @@ export const goldenCases: Array<{ name: string; domain: DomainSpec; userData: Us
     userData: { ...baseUserData, uid: 2001, gid: 3001, tmpSize: "2g" },
   },
   {
+    name: "real-guest",
+    domain: { ...baseDomain, kernel: { path: "/var/lib/agentshare/images/debian-12.vmlinuz", initrd: "/var/lib/agentshare/images/debian-12.initrd.img", cmdline: "root=/dev/vda rw console=ttyS0" } },
+    userData: {
+      ...baseUserData,
+      command: "python3 /mnt/global/tools/agent.py --loop",
+      sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOp agentshare@host"],
+      sshHostKey: {
+        privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+        publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost agent-01",
+      },
+      guest: { runWrapper: "#!/usr/bin/python3 -I\nprint('wrapper')\n", healthServer: "#!/usr/bin/env node\nconsole.log('server');\n" },
+    },
+  },
+  {
     name: "specials",
     domain: {
       ...baseDomain,

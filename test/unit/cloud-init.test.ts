@@ -42,6 +42,36 @@ describe("buildUserData", () => {
     expect(JSON.stringify(doc.runcmd)).not.toContain(baseUserData.token);
   });
 
+  it("installs the wrapper, the health server and their units for a real guest", () => {
+    const guest = { runWrapper: "#!/bin/sh\nw\n", healthServer: "#!/usr/bin/env node\ns\n" };
+    const doc = load(buildUserData({ ...baseUserData, command: "run-agent", guest }));
+    const byPath = Object.fromEntries(doc.write_files.map((f: any) => [f.path, f]));
+    expect(byPath["/usr/local/bin/agentshare-run"]).toMatchObject({ content: guest.runWrapper, permissions: "0755" });
+    expect(byPath["/usr/local/lib/agentshare/health-server.mjs"].content).toBe(guest.healthServer);
+    const health = byPath["/etc/systemd/system/agentshare-health.service"].content;
+    expect(health).toMatch(/--port 8118 --token-file \/etc\/agentshare\/token --agent agent-01/);
+    expect(health).toMatch(/^Restart=always$/m);
+    const agent = byPath["/etc/systemd/system/agentshare-agent.service"].content;
+    expect(agent).toMatch(/^ExecStart=\/usr\/local\/bin\/agentshare-run -- \/bin\/sh \/etc\/agentshare\/command$/m);
+    expect(agent).toMatch(/^User=1000$/m);
+    const enable = doc.runcmd.find((c: string[]) => c[0] === "systemctl" && c[1] === "enable");
+    expect(enable).toEqual(["systemctl", "enable", "--now", "--no-block", "agentshare-health.service", "agentshare-agent.service"]);
+    expect(doc.runcmd.at(-1)[2]).toContain(".agentshare-ready");
+  });
+
+  it("starts no agent unit when there is no command", () => {
+    const doc = load(buildUserData({ ...baseUserData, command: "  ", guest: { runWrapper: "w", healthServer: "s" } }));
+    const enable = doc.runcmd.find((c: string[]) => c[0] === "systemctl" && c[1] === "enable");
+    expect(enable).toEqual(["systemctl", "enable", "--now", "--no-block", "agentshare-health.service"]);
+  });
+
+  it("pins the guest's host key made on the host (cloud-init then generates none)", () => {
+    const key = { privateKey: "PRIV", publicKey: "ssh-ed25519 AAAA host" };
+    const doc = load(buildUserData({ ...baseUserData, sshHostKey: key }));
+    expect(doc.ssh_keys).toEqual({ ed25519_private: "PRIV", ed25519_public: "ssh-ed25519 AAAA host" });
+    expect(doc.ssh_pwauth).toBe(false);
+  });
+
   it("round-trips any command and ssh key comment exactly (2,000 random strings)", () => {
     const next = rng(7);
     let checked = 0;
