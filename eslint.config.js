@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "dist-check/**", "node_modules/**", "test/fixtures/**"] },
+  { ignores: ["dist/**", "dist-check/**", "node_modules/**", "test/fixtures/**", ".test-out/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -52,7 +52,8 @@ export async function initTree(deps: InitDeps): Promise<InitReport> {
   const report: InitReport = { root: paths.root, stateDir: paths.stateDir, created: [], existing: [], globalRo: "skipped" };
   for (const top of [paths.root, paths.stateDir]) await fsp.mkdir(dirname(top), { recursive: true, mode: 0o755 });
   for (const [dir, mode] of treeLayout(paths)) {
-    (await ensureDir(dir, mode)) ? report.created.push(dir) : report.existing.push(dir);
+    const list = (await ensureDir(dir, mode)) ? report.created : report.existing;
+    list.push(dir);
   }
   if (deps.mount) report.globalRo = await deps.bindReadOnly(paths.global, paths.globalRo);
   return report;
