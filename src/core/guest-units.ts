@@ -7,7 +7,8 @@ export const HEALTH_SERVER_PATH = "/usr/local/lib/agentshare/health-server.mjs";
 export const HEALTH_UNIT = "agentshare-health.service";
 export const AGENT_UNIT = "agentshare-agent.service";
 
-/** The health server runs as root (it must read whatever the agent wrote) but may only read. */
+/** The health server runs as root (it must read whatever the agent wrote) but may only read.
+ *  A 1 MiB semi-space keeps ~1,000 idle SSE clients near 21 KiB each (docs/benchmarks.md). */
 export function buildHealthUnit(o: { name: string; healthPort: number }): string {
   return `[Unit]
 Description=agentshare health server: run logs over SSE on port ${o.healthPort}
@@ -16,7 +17,7 @@ Wants=network-online.target
 RequiresMountsFor=${GUEST_INBOX} ${GUEST_GLOBAL}
 
 [Service]
-ExecStart=/usr/bin/env node ${HEALTH_SERVER_PATH} --inbox ${GUEST_INBOX} --global ${GUEST_GLOBAL} --port ${o.healthPort} --token-file ${GUEST_CONFIG_DIR}/token --agent ${o.name}
+ExecStart=/usr/bin/env node --max-semi-space-size=1 ${HEALTH_SERVER_PATH} --inbox ${GUEST_INBOX} --global ${GUEST_GLOBAL} --port ${o.healthPort} --token-file ${GUEST_CONFIG_DIR}/token --agent ${o.name}
 Restart=always
 RestartSec=1
 NoNewPrivileges=yes

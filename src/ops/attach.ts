@@ -1,0 +1,150 @@
+// Follows one log stream of an agent's health server with the `eventsource` client, inside
+// our own reconnect loop: eventsource gives up for good on a non-200 answer or a wrong
+// content type, and cannot tell a silent dead connection; we reconnect with backoff and a
+// ping watchdog, always sending the last event id we handed on, so nothing is lost or repeated.
+import { EventSource, type FetchLike } from "eventsource";
+import { decodeEvent, type StreamEvent, type StreamKind } from "../core/sse.js";
+import { DataError, InternalError, NotFoundError, ToolError } from "../errors.js";
+
+const EVENT_TYPES = ["hello", "data", "run", "truncate", "rotate", "ping", "end"] as const;
+
+export interface AttachTarget {
+  url: string;
+  token: string;
+}
+
+export interface AttachOptions {
+  target: AttachTarget;
+  stream: StreamKind;
+  from: "start" | "end";
+  tail?: number;
+  follow: boolean;
+  /** Called once per event, in order; an event's id is committed only after this returns. */
+  onEvent: (ev: StreamEvent) => void;
+  /** Progress worth telling a person (reconnects); not part of the stream. */
+  onNotice?: (msg: string) => void;
+  signal?: AbortSignal;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface AttachResult {
+  events: number;
+  reconnects: number;
+  lastId: string | undefined;
+  ended: "end" | "aborted";
+}
+
+interface State {
+  lastId: string | undefined;
+  events: number;
+}
+
+/** The stream URL of the first connection (from/tail only apply without a Last-Event-ID). */
+export function streamUrl(o: Pick<AttachOptions, "target" | "stream" | "from" | "tail" | "follow">): string {
+  const u = new URL(`stream/${o.stream}`, o.target.url.endsWith("/") ? o.target.url : `${o.target.url}/`);
+  u.searchParams.set("from", o.from);
+  if (o.tail !== undefined) u.searchParams.set("tail", String(o.tail));
+  if (!o.follow) u.searchParams.set("follow", "0");
+  return u.toString();
+}
+
+/** The error for an HTTP status that retrying cannot fix, or undefined when a retry may help. */
+export function permanentError(status: number | undefined, url: string): Error | undefined {
+  if (status === 401 || status === 403)
+    return new ToolError(`the health server at ${url} refused the token (HTTP ${status})`, {
+      hint: "check --token-file (or the agent's token in the state dir)",
+    });
+  if (status === 404)
+    return new NotFoundError(`no such stream: ${url} (HTTP 404)`, {
+      hint: "streams: stdout, stderr, agent, -c",
+    });
+  if (status === 400) return new DataError(`the health server rejected the request ${url} (HTTP 400)`);
+  if (status === 405) return new InternalError(`the health server answered 405 to GET ${url}`);
+  return undefined;
+}
+
+/** Follows the stream until an `end` event (no-follow) or the signal aborts; throws on permanent errors. */
+export async function attach(o: AttachOptions): Promise<AttachResult> {
+  const st: State = { lastId: undefined, events: 0 };
+  const min = o.minBackoffMs ?? 100;
+  let backoff = min;
+  let reconnects = 0;
+  for (;;) {
+    const before = st.events;
+    const how = await connectOnce(o, st);
+    if (how !== "retry") return { events: st.events, reconnects, lastId: st.lastId, ended: how };
+    if (st.events > before) backoff = min;
+    o.onNotice?.(`connection lost; reconnecting in ${backoff} ms`);
+    if (!(await sleep(backoff, o.signal)))
+      return { events: st.events, reconnects, lastId: st.lastId, ended: "aborted" };
+    backoff = Math.min(backoff * 2, o.maxBackoffMs ?? 5000);
+    reconnects++;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const t = setTimeout(() => resolve(true), ms);
+    signal?.addEventListener("abort", () => (clearTimeout(t), resolve(false)), { once: true });
+  });
+}
+
+/** fetch for eventsource: adds the bearer token and our own Last-Event-ID (a fresh EventSource has none). */
+function authFetch(token: string, st: State): FetchLike {
+  return (input, init) => {
+    const headers: Record<string, string> = { ...init.headers, Authorization: `Bearer ${token}` };
+    if (st.lastId) headers["Last-Event-ID"] = st.lastId;
+    return fetch(input, { ...init, headers });
+  };
+}
+
+type Outcome = "end" | "aborted" | "retry";
+
+/** One EventSource connection; resolves "retry" on any transient failure or a silent connection. */
+function connectOnce(o: AttachOptions, st: State): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const url = streamUrl(o);
+    const es = new EventSource(url, { fetch: authFetch(o.target.token, st) });
+    let watchdog: NodeJS.Timeout | undefined;
+    let pingMs = 15_000;
+    const onAbort = () => finish("aborted");
+    const finish = (how: Outcome | Error) => {
+      es.close();
+      clearTimeout(watchdog);
+      o.signal?.removeEventListener("abort", onAbort);
+      if (how instanceof Error) reject(how);
+      else resolve(how);
+    };
+    const onEvent = (ev: StreamEvent) => {
+      if (ev.type === "hello") pingMs = ev.pingMs;
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => finish("retry"), pingMs * 2 + 2000);
+      deliver(o, st, ev);
+      if (ev.type === "end") finish("end");
+    };
+    if (o.signal?.aborted) return finish("aborted");
+    o.signal?.addEventListener("abort", onAbort, { once: true });
+    watchdog = setTimeout(() => finish("retry"), o.connectTimeoutMs ?? 10_000);
+    for (const type of EVENT_TYPES)
+      es.addEventListener(type, (m: MessageEvent) => {
+        let ev: StreamEvent;
+        try {
+          ev = decodeEvent(type, String(m.data), m.lastEventId || undefined);
+        } catch (err) {
+          return finish(new DataError(`bad event from ${url}: ${(err as Error).message}`));
+        }
+        onEvent(ev);
+      });
+    es.addEventListener("error", (e) => finish(permanentError(e.code, url) ?? "retry"));
+  });
+}
+
+/** Hands an event on, then commits its id: a crash in between repeats nothing we printed. */
+function deliver(o: AttachOptions, st: State, ev: StreamEvent): void {
+  o.onEvent(ev);
+  st.events++;
+  if ("id" in ev) st.lastId = ev.id;
+}
