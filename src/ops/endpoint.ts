@@ -1,15 +1,35 @@
-// Where an agent's health server is and how to authenticate to it.
-import { NotFoundError } from "../errors.js";
+// Where an agent's health server is and how to authenticate to it: the guest's address from
+// libvirt's DHCP lease, the port from spec.json, the token from the host-only state dir.
+import { promises as fsp } from "node:fs";
+import { getDomAddresses, getDomState } from "../adapters/virsh.js";
+import { agentPaths } from "../core/paths.js";
+import { NotFoundError, ToolError } from "../errors.js";
 import type { Context } from "../cli/context.js";
+import { assertAgentName } from "./agent-spec.js";
+import { readStoredSpec } from "./provision-files.js";
 
 export interface Endpoint {
   url: string;
   token: string;
 }
 
-/** Looks up the agent's guest address (virsh domifaddr) and its token in the state dir. */
-export async function resolveAgentEndpoint(_ctx: Context, name: string): Promise<Endpoint> {
-  throw new NotFoundError(`cannot find the address of agent ${name} yet`, {
-    hint: "use `agentshare attach --url http://ADDR:8118 --token-file FILE NAME`",
-  });
+const ROUTE_HINT =
+  "if the host cannot reach the guest's network, forward the port and use `agentshare attach --url http://127.0.0.1:PORT --token-file <state-dir>/agents/NAME/token NAME` (docs/protocol.md)";
+
+/** Looks up the agent's guest address (virsh domifaddr, lease source) and its token in the state dir. */
+export async function resolveAgentEndpoint(ctx: Context, name: string): Promise<Endpoint> {
+  assertAgentName(name);
+  const a = agentPaths(ctx.paths, name);
+  const spec = await readStoredSpec(a.spec);
+  if (!spec) throw new NotFoundError(`no agent named ${name}`, { hint: "`agentshare list` shows the agents" });
+  const state = await getDomState(ctx.run, ctx.opts.connect, name);
+  if (state !== "running")
+    throw new ToolError(`agent ${name} is not running (${state ?? "not defined"})`, { hint: `start it: agentshare provision ${name}` });
+  const addresses = await getDomAddresses(ctx.run, ctx.opts.connect, name);
+  if (!addresses[0])
+    throw new ToolError(`agent ${name} has no IPv4 address in libvirt's DHCP leases yet`, {
+      hint: `wait until it is ready (agentshare status ${name}); ${ROUTE_HINT}`,
+    });
+  const token = (await fsp.readFile(a.token, "utf8")).trim();
+  return { url: `http://${addresses[0]}:${spec.healthPort}`, token };
 }
