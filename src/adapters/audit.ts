@@ -10,7 +10,11 @@ export interface AuditRecord {
 }
 
 /** Appends one line; `time` is added from the clock. A single write(2) under 4 KiB keeps lines whole. */
-export async function appendAudit(auditLog: string, record: AuditRecord, clock: () => Date = () => new Date()): Promise<void> {
+export async function appendAudit(
+  auditLog: string,
+  record: AuditRecord,
+  clock: () => Date = () => new Date(),
+): Promise<void> {
   const line = `${JSON.stringify({ time: clock().toISOString(), ...record })}\n`;
   const fh = await fsp.open(auditLog, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
   try {

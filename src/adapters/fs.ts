@@ -59,9 +59,12 @@ export async function ensureDir(path: string, mode: number): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     const st = await fsp.lstat(path);
     if (!st.isDirectory())
-      throw new DataError(`${path} exists but is not a directory${st.isSymbolicLink() ? " (it is a symlink)" : ""}`, {
-        hint: "move it out of the way, then run the command again",
-      });
+      throw new DataError(
+        `${path} exists but is not a directory${st.isSymbolicLink() ? " (it is a symlink)" : ""}`,
+        {
+          hint: "move it out of the way, then run the command again",
+        },
+      );
     return false;
   }
 }

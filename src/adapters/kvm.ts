@@ -9,7 +9,13 @@ export async function probeKvm(): Promise<KvmProbe> {
   );
   const brokenModules: string[] = [];
   for (const m of BROKEN_KVM_MODULES) {
-    if (await fsp.stat(`/sys/module/${m}`).then(() => true, () => false)) brokenModules.push(m);
+    if (
+      await fsp.stat(`/sys/module/${m}`).then(
+        () => true,
+        () => false,
+      )
+    )
+      brokenModules.push(m);
   }
   return { devKvmUsable, brokenModules };
 }

@@ -26,7 +26,11 @@ export const localRunner: Runner = async (file, args, opts = {}) => {
     env: opts.env,
     stripFinalNewline: false,
   });
-  if (r.failed && r.exitCode === undefined && (r.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+  if (
+    r.failed &&
+    r.exitCode === undefined &&
+    (r.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT"
+  ) {
     throw new ToolError(`${file}: not found on PATH`, {
       hint: "install the host prerequisites: `bash scripts/host-setup.sh` (as root), then `agentshare doctor`",
     });

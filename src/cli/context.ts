@@ -24,14 +24,26 @@ export interface Context {
 
 export function addGlobalOptions(program: Command): Command {
   return program
-    .option("--root <dir>", "host tree root (env AGENTSHARE_ROOT)", process.env.AGENTSHARE_ROOT ?? DEFAULT_ROOT)
+    .option(
+      "--root <dir>",
+      "host tree root (env AGENTSHARE_ROOT)",
+      process.env.AGENTSHARE_ROOT ?? DEFAULT_ROOT,
+    )
     .option(
       "--state-dir <dir>",
       "host-only state (env AGENTSHARE_STATE_DIR)",
       process.env.AGENTSHARE_STATE_DIR ?? DEFAULT_STATE_DIR,
     )
-    .option("--connect <uri>", "libvirt connection URI (env AGENTSHARE_CONNECT)", process.env.AGENTSHARE_CONNECT ?? "qemu:///system")
-    .option("--config <file>", "config file (default /etc/agentshare/config.yaml, env AGENTSHARE_CONFIG)", process.env.AGENTSHARE_CONFIG)
+    .option(
+      "--connect <uri>",
+      "libvirt connection URI (env AGENTSHARE_CONNECT)",
+      process.env.AGENTSHARE_CONNECT ?? "qemu:///system",
+    )
+    .option(
+      "--config <file>",
+      "config file (default /etc/agentshare/config.yaml, env AGENTSHARE_CONFIG)",
+      process.env.AGENTSHARE_CONFIG,
+    )
     .option("--json", "print machine-readable JSON on stdout", false)
     .option("--debug", "print stack traces and tool command lines", false);
 }
@@ -42,9 +54,15 @@ export function contextOf(cmd: Command): Context {
   while (root.parent) root = root.parent;
   const o = root.opts<GlobalOptions>();
   const opts: GlobalOptions = { ...o, json: Boolean(o.json), debug: Boolean(o.debug) };
-  for (const [flag, value] of [["--root", opts.root], ["--state-dir", opts.stateDir]] as const) {
+  for (const [flag, value] of [
+    ["--root", opts.root],
+    ["--state-dir", opts.stateDir],
+  ] as const) {
     const rule = checkHostDir(value);
-    if (rule) throw new UsageError(`${flag} ${JSON.stringify(value)} ${rule}`, { hint: `pass ${flag} /an/absolute/path` });
+    if (rule)
+      throw new UsageError(`${flag} ${JSON.stringify(value)} ${rule}`, {
+        hint: `pass ${flag} /an/absolute/path`,
+      });
   }
   return {
     opts,
@@ -58,7 +76,9 @@ export function contextOf(cmd: Command): Context {
 let requestedExit = 0;
 
 /** Wraps a command action; a returned number becomes the exit code (decided in main.ts). */
-export function act<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+export function act<A extends unknown[]>(
+  fn: (...args: A) => Promise<number | void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const code = await fn(...args);
     if (typeof code === "number") requestedExit = code;

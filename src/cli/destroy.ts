@@ -5,15 +5,23 @@ import { act, contextOf } from "./context.js";
 export function registerDestroy(program: Command): void {
   program
     .command("destroy <name>")
-    .description("stop and undefine an agent's VM and remove its state; the inbox is kept unless --purge-inbox")
+    .description(
+      "stop and undefine an agent's VM and remove its state; the inbox is kept unless --purge-inbox",
+    )
     .option("--purge-inbox", "also delete the agent's inbox (its runs and outputs)")
     .option("--timeout <seconds>", "graceful shutdown time before the VM is forced off", "30")
     .action(
       act(async (name: string, o: { purgeInbox?: boolean; timeout: string }, cmd: Command) => {
         const ctx = contextOf(cmd);
-        const r = await destroyAgent(ctx, { name, purgeInbox: Boolean(o.purgeInbox), shutdownTimeoutMs: Number(o.timeout) * 1000 });
-        ctx.out.result(r, () =>
-          `${name}: destroyed (VM ${r.stopped.replace("-", " ")}); inbox ${r.inboxKept ? `kept at ${r.inbox}` : "deleted"}`,
+        const r = await destroyAgent(ctx, {
+          name,
+          purgeInbox: Boolean(o.purgeInbox),
+          shutdownTimeoutMs: Number(o.timeout) * 1000,
+        });
+        ctx.out.result(
+          r,
+          () =>
+            `${name}: destroyed (VM ${r.stopped.replace("-", " ")}); inbox ${r.inboxKept ? `kept at ${r.inbox}` : "deleted"}`,
         );
       }),
     );

@@ -14,9 +14,18 @@ export function registerDoctor(program: Command): void {
         const ctx = contextOf(cmd);
         const r = await runDoctor(ctx);
         ctx.out.result(r, () => {
-          const table = formatTable(["CHECK", "STATUS", "DETAIL"], r.checks.map((c) => [c.check, MARK[c.status], c.detail]));
-          const fixes = r.checks.filter((c) => c.fix && c.status !== "pass").map((c) => `  ${c.check}: ${c.fix}`);
-          return [table, fixes.length ? `\nto fix:\n${fixes.join("\n")}` : "", r.ok ? "\nall required checks pass" : "\nsome required checks FAIL"].join("\n");
+          const table = formatTable(
+            ["CHECK", "STATUS", "DETAIL"],
+            r.checks.map((c) => [c.check, MARK[c.status], c.detail]),
+          );
+          const fixes = r.checks
+            .filter((c) => c.fix && c.status !== "pass")
+            .map((c) => `  ${c.check}: ${c.fix}`);
+          return [
+            table,
+            fixes.length ? `\nto fix:\n${fixes.join("\n")}` : "",
+            r.ok ? "\nall required checks pass" : "\nsome required checks FAIL",
+          ].join("\n");
         });
         return r.ok ? 0 : 1;
       }),

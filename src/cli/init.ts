@@ -7,7 +7,10 @@ export function registerInit(program: Command): void {
   program
     .command("init")
     .description("create the host tree (global, staging, global-ro read-only bind mount) and the state dir")
-    .option("--no-mount", "do not bind-mount global-ro read-only (doctor will report the global share unprotected)")
+    .option(
+      "--no-mount",
+      "do not bind-mount global-ro read-only (doctor will report the global share unprotected)",
+    )
     .action(
       act(async (o: { mount: boolean }, cmd: Command) => {
         const ctx = contextOf(cmd);

@@ -37,7 +37,9 @@ function report(err: unknown, argv: readonly string[]): number {
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   if (json) {
     const problems = err instanceof ConfigError ? err.problems : undefined;
-    process.stdout.write(`${JSON.stringify({ ok: false, error: message, hint, exitCode: code, problems })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ok: false, error: message, hint, exitCode: code, problems })}\n`,
+    );
   }
   return code;
 }

@@ -26,7 +26,9 @@ const FIELD_FLAGS: Array<[flag: string, field: string, help: string]> = [
 export function registerProvision(program: Command): void {
   const cmd = program
     .command("provision <name>")
-    .description("create an agent: inbox, overlay disk, cloud-init seed, libvirt domain; start it and wait until ready")
+    .description(
+      "create an agent: inbox, overlay disk, cloud-init seed, libvirt domain; start it and wait until ready",
+    )
     .option("--profile <name>", "VM profile from templates/ (default: the config file's, else default)");
   for (const [flag, , help] of FIELD_FLAGS) cmd.option(flag, help);
   cmd
@@ -43,7 +45,10 @@ export function registerProvision(program: Command): void {
         const ctx = contextOf(c);
         const flags: Record<string, unknown> = {};
         for (const [flag, field] of FIELD_FLAGS) {
-          const key = flag.slice(2).split(" ")[0]!.replace(/-([a-z])/g, (_m, ch: string) => ch.toUpperCase());
+          const key = flag
+            .slice(2)
+            .split(" ")[0]!
+            .replace(/-([a-z])/g, (_m, ch: string) => ch.toUpperCase());
           if (o[key] !== undefined) flags[field] = o[key];
         }
         if (o.sshKey) flags.sshKeys = o.sshKey;

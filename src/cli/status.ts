@@ -6,13 +6,28 @@ import { act, contextOf } from "./context.js";
 const COLUMNS = ["NAME", "STATE", "READY", "IP", "INBOX", "RUNS", "LATEST RUN"];
 
 function row(s: AgentStatus): string[] {
-  return [s.name, s.state, s.ready ? "yes" : "no", s.ip ?? "-", s.inboxBytes === null ? "-" : formatBytes(s.inboxBytes), String(s.runs), s.latestRun ?? "-"];
+  return [
+    s.name,
+    s.state,
+    s.ready ? "yes" : "no",
+    s.ip ?? "-",
+    s.inboxBytes === null ? "-" : formatBytes(s.inboxBytes),
+    String(s.runs),
+    s.latestRun ?? "-",
+  ];
 }
 
 /** Left-aligned columns, two spaces apart. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 export function registerStatus(program: Command): void {
@@ -24,7 +39,11 @@ export function registerStatus(program: Command): void {
       act(async (_o: unknown, cmd: Command) => {
         const ctx = contextOf(cmd);
         const all = await listAgents(ctx);
-        ctx.out.result(all, () => (all.length ? formatTable(COLUMNS, all.map(row)) : "no agents (create one: agentshare provision agent-01)"));
+        ctx.out.result(all, () =>
+          all.length
+            ? formatTable(COLUMNS, all.map(row))
+            : "no agents (create one: agentshare provision agent-01)",
+        );
       }),
     );
   program
@@ -34,7 +53,11 @@ export function registerStatus(program: Command): void {
       act(async (name: string, _o: unknown, cmd: Command) => {
         const ctx = contextOf(cmd);
         const s = await agentStatus(ctx, name);
-        ctx.out.result(s, () => Object.entries(s).map(([k, v]) => `${k.padEnd(11)} ${v ?? "-"}`).join("\n"));
+        ctx.out.result(s, () =>
+          Object.entries(s)
+            .map(([k, v]) => `${k.padEnd(11)} ${v ?? "-"}`)
+            .join("\n"),
+        );
         return s.state === "running" && s.ready ? 0 : 3;
       }),
     );

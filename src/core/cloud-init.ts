@@ -58,7 +58,11 @@ function writeFiles(spec: UserDataSpec) {
   };
   const files: Array<Record<string, string>> = [
     { path: `${GUEST_CONFIG_DIR}/token`, content: spec.token, permissions: "0600", owner: "root:root" },
-    { path: `${GUEST_CONFIG_DIR}/agent.json`, content: `${JSON.stringify(agentJson, null, 2)}\n`, permissions: "0644" },
+    {
+      path: `${GUEST_CONFIG_DIR}/agent.json`,
+      content: `${JSON.stringify(agentJson, null, 2)}\n`,
+      permissions: "0644",
+    },
     { path: `${GUEST_CONFIG_DIR}/command`, content: spec.command, permissions: "0644" },
     { path: "/etc/profile.d/agentshare.sh", content: "export TMPDIR=/tmp\n", permissions: "0644" },
   ];
@@ -78,7 +82,11 @@ function serviceCommands(spec: UserDataSpec): unknown[] {
   return [
     ["systemctl", "daemon-reload"],
     ["systemctl", "enable", "--now", "--no-block", ...units],
-    ["sh", "-c", `${waitForHealthScript(spec.healthPort)} || echo 'agentshare: health server did not answer' >&2`],
+    [
+      "sh",
+      "-c",
+      `${waitForHealthScript(spec.healthPort)} || echo 'agentshare: health server did not answer' >&2`,
+    ],
   ];
 }
 
@@ -94,7 +102,11 @@ function runcmd(spec: UserDataSpec): unknown[] {
     ["chown", "-h", owner, `${home}/global`, `${home}/inbox`, `${home}/outputs`],
     ...serviceCommands(spec),
     // Written last: the host waits for this file to carry this provision's instance id.
-    ["sh", "-c", `printf '%s\\n' ${shellQuote(spec.instanceId)} > ${marker}.tmp && mv -f ${marker}.tmp ${marker}`],
+    [
+      "sh",
+      "-c",
+      `printf '%s\\n' ${shellQuote(spec.instanceId)} > ${marker}.tmp && mv -f ${marker}.tmp ${marker}`,
+    ],
   ];
 }
 

@@ -87,7 +87,9 @@ const text =
     const bad = findXmlIllegal(v);
     if (bad) {
       const cp = `U+${bad.codePoint.toString(16).toUpperCase().padStart(4, "0")}`;
-      return { problem: `contains ${cp} at position ${bad.index}, a control character that cannot be stored` };
+      return {
+        problem: `contains ${cp} at position ${bad.index}, a control character that cannot be stored`,
+      };
     }
     if (opts.oneLine && /[\r\n]/.test(v)) return { problem: "must be a single line" };
     if (opts.pattern && !opts.pattern.test(v)) return { problem: opts.rule ?? `must match ${opts.pattern}` };
@@ -167,7 +169,8 @@ function applyFields<T extends object>(
     }
     const r = check(raw);
     if (r.problem) problems.push(`${where}${key}: ${r.problem}`);
-    else if (key === "sshKeys") (target as Record<string, unknown>)[key] = checkSshKeys(raw as unknown[], `${where}${key}`, problems);
+    else if (key === "sshKeys")
+      (target as Record<string, unknown>)[key] = checkSshKeys(raw as unknown[], `${where}${key}`, problems);
     else (target as Record<string, unknown>)[key] = r.value;
   }
 }
@@ -175,7 +178,10 @@ function applyFields<T extends object>(
 const TOP_LEVEL = new Set(["retention", "inboxQuota", "agents", "profile"]);
 
 /** Merges the layers in order over the built-in defaults; returns the config and every problem found. */
-export function resolveConfig(layers: readonly ConfigLayer[], agentName?: string): { config: Config; problems: string[] } {
+export function resolveConfig(
+  layers: readonly ConfigLayer[],
+  agentName?: string,
+): { config: Config; problems: string[] } {
   const config: Config = structuredClone(BUILTIN_CONFIG);
   const problems: string[] = [];
   const apply = (data: unknown, where: string) => {
@@ -186,7 +192,8 @@ export function resolveConfig(layers: readonly ConfigLayer[], agentName?: string
     }
     applyFields(config.agent, AGENT_FIELDS, data, where, problems, TOP_LEVEL);
     if (data.retention !== undefined) {
-      if (isObject(data.retention)) applyFields(config.retention, RETENTION_FIELDS, data.retention, `${where}retention.`, problems);
+      if (isObject(data.retention))
+        applyFields(config.retention, RETENTION_FIELDS, data.retention, `${where}retention.`, problems);
       else problems.push(`${where}retention: must be a mapping`);
     }
     if (data.inboxQuota !== undefined) {
@@ -194,7 +201,8 @@ export function resolveConfig(layers: readonly ConfigLayer[], agentName?: string
       if (r.problem) problems.push(`${where}inboxQuota: ${r.problem}`);
       else config.inboxQuota = r.value as string | null;
     }
-    if (data.agents !== undefined && !isObject(data.agents)) problems.push(`${where}agents: must be a mapping of agent names`);
+    if (data.agents !== undefined && !isObject(data.agents))
+      problems.push(`${where}agents: must be a mapping of agent names`);
     return data;
   };
   for (const layer of layers) {
@@ -214,6 +222,7 @@ function crossCheck(c: Config): string[] {
   if (a.initrd && !a.kernel) problems.push("initrd: needs kernel to be set as well");
   if (parseSize(a.disk) === undefined || (parseSize(a.disk) ?? 0) < 64 * 1024 ** 2)
     problems.push(`disk: must be at least 64M (got ${JSON.stringify(a.disk)})`);
-  if (c.retention.maxAge !== null && !parseDuration(c.retention.maxAge)) problems.push("retention.maxAge: must be greater than zero");
+  if (c.retention.maxAge !== null && !parseDuration(c.retention.maxAge))
+    problems.push("retention.maxAge: must be greater than zero");
   return problems;
 }

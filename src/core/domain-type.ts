@@ -11,10 +11,17 @@ export interface KvmProbe {
 export const BROKEN_KVM_MODULES = ["kvm_pvm"];
 
 /** Resolves `auto` to kvm or qemu (TCG) with the reason, for messages and doctor. */
-export function resolveDomainType(choice: "kvm" | "qemu" | "auto", probe: KvmProbe): { type: "kvm" | "qemu"; reason: string } {
+export function resolveDomainType(
+  choice: "kvm" | "qemu" | "auto",
+  probe: KvmProbe,
+): { type: "kvm" | "qemu"; reason: string } {
   if (choice !== "auto") return { type: choice, reason: `domainType: ${choice} in the configuration` };
-  if (!probe.devKvmUsable) return { type: "qemu", reason: "/dev/kvm is missing or not accessible: using TCG" };
+  if (!probe.devKvmUsable)
+    return { type: "qemu", reason: "/dev/kvm is missing or not accessible: using TCG" };
   if (probe.brokenModules.length)
-    return { type: "qemu", reason: `KVM is provided by ${probe.brokenModules.join(", ")}, which cannot run guests: using TCG` };
+    return {
+      type: "qemu",
+      reason: `KVM is provided by ${probe.brokenModules.join(", ")}, which cannot run guests: using TCG`,
+    };
   return { type: "kvm", reason: "/dev/kvm is usable" };
 }

@@ -35,7 +35,10 @@ async function readYaml(file: string, required: boolean): Promise<unknown> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && !required) return undefined;
-    if (code === "ENOENT") throw new NotFoundError(`config file ${file} does not exist`, { hint: "check the path given to --config" });
+    if (code === "ENOENT")
+      throw new NotFoundError(`config file ${file} does not exist`, {
+        hint: "check the path given to --config",
+      });
     throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
   try {
@@ -50,11 +53,17 @@ async function readYaml(file: string, required: boolean): Promise<unknown> {
 /** Lists the profile names available in templates/. */
 export async function listProfiles(): Promise<string[]> {
   const names = await fsp.readdir(TEMPLATES_DIR).catch(() => [] as string[]);
-  return names.filter((n) => n.endsWith(".yaml")).map((n) => n.slice(0, -5)).sort();
+  return names
+    .filter((n) => n.endsWith(".yaml"))
+    .map((n) => n.slice(0, -5))
+    .sort();
 }
 
 async function loadProfile(name: string): Promise<unknown> {
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw new ConfigError(`profile name ${JSON.stringify(name)} is not valid`, [], { hint: `available: ${(await listProfiles()).join(", ")}` });
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name))
+    throw new ConfigError(`profile name ${JSON.stringify(name)} is not valid`, [], {
+      hint: `available: ${(await listProfiles()).join(", ")}`,
+    });
   const data = await readYaml(join(TEMPLATES_DIR, `${name}.yaml`), false);
   if (data === undefined)
     throw new ConfigError(`no profile named ${JSON.stringify(name)}`, [], {
@@ -68,7 +77,9 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   const file = opts.configFile ?? DEFAULT_CONFIG_FILE;
   const fileData = await readYaml(file, opts.configFile !== undefined);
   const fileProfile =
-    fileData && typeof fileData === "object" && "profile" in fileData ? (fileData as { profile: unknown }).profile : undefined;
+    fileData && typeof fileData === "object" && "profile" in fileData
+      ? (fileData as { profile: unknown }).profile
+      : undefined;
   if (fileProfile !== undefined && typeof fileProfile !== "string")
     throw new ConfigError(`invalid configuration`, [`${file}: profile: must be a string`]);
   const profile = opts.profile ?? (fileProfile as string | undefined) ?? "default";

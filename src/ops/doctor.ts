@@ -20,7 +20,12 @@ export interface CheckResult {
 
 const SETUP = "bash scripts/host-setup.sh (as root)";
 const ok = (check: string, detail: string): CheckResult => ({ check, status: "pass", detail });
-const bad = (status: CheckStatus, check: string, detail: string, fix: string): CheckResult => ({ check, status, detail, fix });
+const bad = (status: CheckStatus, check: string, detail: string, fix: string): CheckResult => ({
+  check,
+  status,
+  detail,
+  fix,
+});
 
 async function freeBytes(path: string): Promise<number | undefined> {
   const s = await fsp.statfs(path).catch(() => undefined);
@@ -30,29 +35,73 @@ async function freeBytes(path: string): Promise<number | undefined> {
 async function kvmChecks(): Promise<CheckResult[]> {
   const probe = await probeKvm();
   const dt = resolveDomainType("auto", probe);
-  const out = [dt.type === "kvm" ? ok("kvm", dt.reason) : bad("warn", "kvm", dt.reason, "guests run under TCG (slower); set domainType: qemu to silence this")];
+  const out = [
+    dt.type === "kvm"
+      ? ok("kvm", dt.reason)
+      : bad("warn", "kvm", dt.reason, "guests run under TCG (slower); set domainType: qemu to silence this"),
+  ];
   const st = await fsp.stat("/dev/kvm").catch(() => undefined);
   if (st && (st.mode & 0o060) !== 0o060)
-    out.push(bad("warn", "/dev/kvm permissions", `mode ${(st.mode & 0o777).toString(8)}: libvirt re-probes QEMU on every call (each define takes 70-100 s)`, "chgrp kvm /dev/kvm; chmod 660 /dev/kvm (host-setup does this)"));
+    out.push(
+      bad(
+        "warn",
+        "/dev/kvm permissions",
+        `mode ${(st.mode & 0o777).toString(8)}: libvirt re-probes QEMU on every call (each define takes 70-100 s)`,
+        "chgrp kvm /dev/kvm; chmod 660 /dev/kvm (host-setup does this)",
+      ),
+    );
   return out;
 }
 
 async function libvirtChecks(ctx: Context, v: LibvirtVersion): Promise<CheckResult[]> {
-  const out: CheckResult[] = [ok("libvirtd", `libvirt ${v.libvirtText}, ${v.hypervisorText ?? "no hypervisor answered"} (${ctx.opts.connect})`)];
+  const out: CheckResult[] = [
+    ok(
+      "libvirtd",
+      `libvirt ${v.libvirtText}, ${v.hypervisorText ?? "no hypervisor answered"} (${ctx.opts.connect})`,
+    ),
+  ];
   const caps = await getDomCapabilities(ctx.run, ctx.opts.connect, "qemu").catch((e: Error) => e);
   if (caps instanceof Error) return [...out, bad("fail", "domcapabilities", caps.message, SETUP)];
-  out.push(caps.memfd ? ok("memfd memory", "memfd shared memory backing supported") : bad("fail", "memfd memory", "memfd memory backing not supported: virtiofs cannot work", "upgrade QEMU/libvirt"));
-  out.push(caps.virtiofs ? ok("virtiofs driver", "virtiofs filesystem driver supported") : bad("fail", "virtiofs driver", "libvirt offers no virtiofs driver", "upgrade libvirt (≥ 6.2)"));
+  out.push(
+    caps.memfd
+      ? ok("memfd memory", "memfd shared memory backing supported")
+      : bad(
+          "fail",
+          "memfd memory",
+          "memfd memory backing not supported: virtiofs cannot work",
+          "upgrade QEMU/libvirt",
+        ),
+  );
+  out.push(
+    caps.virtiofs
+      ? ok("virtiofs driver", "virtiofs filesystem driver supported")
+      : bad("fail", "virtiofs driver", "libvirt offers no virtiofs driver", "upgrade libvirt (≥ 6.2)"),
+  );
   const net = await getNetInfo(ctx.run, ctx.opts.connect, "default").catch(() => undefined);
-  out.push(net?.active ? ok("network default", "libvirt network `default` is active") : bad("warn", "network default", "libvirt network `default` is not active: agents get no address (attach and exec need one)", `${SETUP}; it needs dnsmasq-base`));
+  out.push(
+    net?.active
+      ? ok("network default", "libvirt network `default` is active")
+      : bad(
+          "warn",
+          "network default",
+          "libvirt network `default` is not active: agents get no address (attach and exec need one)",
+          `${SETUP}; it needs dnsmasq-base`,
+        ),
+  );
   return out;
 }
 
 async function globalCheck(ctx: Context, v: LibvirtVersion | undefined): Promise<CheckResult> {
   if (await isReadOnlyBind(ctx.paths.globalRo, { source: ctx.paths.global }).catch(() => false))
     return ok("global read-only", `${ctx.paths.globalRo} is a read-only bind mount of ${ctx.paths.global}`);
-  if (v && v.libvirt >= 11_000_000) return ok("global read-only", `libvirt ${v.libvirtText} enforces <readonly/> on virtiofs`);
-  return bad("fail", "global read-only", `${ctx.paths.globalRo} is not a read-only bind mount: the global share is UNPROTECTED (guest root can remount it writable)`, "agentshare init (as root, without --no-mount)");
+  if (v && v.libvirt >= 11_000_000)
+    return ok("global read-only", `libvirt ${v.libvirtText} enforces <readonly/> on virtiofs`);
+  return bad(
+    "fail",
+    "global read-only",
+    `${ctx.paths.globalRo} is not a read-only bind mount: the global share is UNPROTECTED (guest root can remount it writable)`,
+    "agentshare init (as root, without --no-mount)",
+  );
 }
 
 async function toolChecks(ctx: Context): Promise<CheckResult[]> {
@@ -60,23 +109,44 @@ async function toolChecks(ctx: Context): Promise<CheckResult[]> {
   const vfs = await findVirtiofsd(ctx.run);
   out.push(vfs ? ok("virtiofsd", vfs) : bad("fail", "virtiofsd", "not found", SETUP));
   const iso = await findSeedIsoTool(ctx.run);
-  out.push(iso ? ok("seed ISO tool", iso) : bad("fail", "seed ISO tool", "neither genisoimage nor xorriso", SETUP));
+  out.push(
+    iso ? ok("seed ISO tool", iso) : bad("fail", "seed ISO tool", "neither genisoimage nor xorriso", SETUP),
+  );
   const qi = await ctx.run("qemu-img", ["--version"]).catch(() => undefined);
-  out.push(qi?.exitCode === 0 ? ok("qemu-img", qi.stdout.split("\n")[0] ?? "") : bad("fail", "qemu-img", "not found", SETUP));
+  out.push(
+    qi?.exitCode === 0
+      ? ok("qemu-img", qi.stdout.split("\n")[0] ?? "")
+      : bad("fail", "qemu-img", "not found", SETUP),
+  );
   return out;
 }
 
 async function diskChecks(ctx: Context): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  for (const [what, path] of [["root", ctx.paths.root], ["state dir", ctx.paths.stateDir]] as const) {
-    const exists = await fsp.access(path, constants.F_OK).then(() => true, () => false);
+  for (const [what, path] of [
+    ["root", ctx.paths.root],
+    ["state dir", ctx.paths.stateDir],
+  ] as const) {
+    const exists = await fsp.access(path, constants.F_OK).then(
+      () => true,
+      () => false,
+    );
     if (!exists) {
       out.push(bad("fail", `${what} tree`, `${path} does not exist`, "agentshare init"));
       continue;
     }
     const free = await freeBytes(path);
     const low = free !== undefined && free < 5 * 1024 ** 3;
-    out.push(low ? bad("warn", `free disk (${what})`, `${formatBytes(free)} free in ${path}`, "free some space: agentshare prune, agentshare du") : ok(`free disk (${what})`, `${free === undefined ? "?" : formatBytes(free)} free in ${path}`));
+    out.push(
+      low
+        ? bad(
+            "warn",
+            `free disk (${what})`,
+            `${formatBytes(free)} free in ${path}`,
+            "free some space: agentshare prune, agentshare du",
+          )
+        : ok(`free disk (${what})`, `${free === undefined ? "?" : formatBytes(free)} free in ${path}`),
+    );
   }
   return out;
 }
@@ -85,7 +155,10 @@ async function diskChecks(ctx: Context): Promise<CheckResult[]> {
 export async function runDoctor(ctx: Context): Promise<{ ok: boolean; checks: CheckResult[] }> {
   const version = await getLibvirtVersion(ctx.run, ctx.opts.connect).catch((e: Error) => e);
   const checks: CheckResult[] = [];
-  if (version instanceof Error) checks.push(bad("fail", "libvirtd", version.message.split("\n")[0] ?? "", `${SETUP}; or check --connect`));
+  if (version instanceof Error)
+    checks.push(
+      bad("fail", "libvirtd", version.message.split("\n")[0] ?? "", `${SETUP}; or check --connect`),
+    );
   else checks.push(...(await libvirtChecks(ctx, version)));
   checks.push(...(await kvmChecks()));
   checks.push(...(await toolChecks(ctx)));

@@ -21,10 +21,13 @@ export async function resolveAgentEndpoint(ctx: Context, name: string): Promise<
   assertAgentName(name);
   const a = agentPaths(ctx.paths, name);
   const spec = await readStoredSpec(a.spec);
-  if (!spec) throw new NotFoundError(`no agent named ${name}`, { hint: "`agentshare list` shows the agents" });
+  if (!spec)
+    throw new NotFoundError(`no agent named ${name}`, { hint: "`agentshare list` shows the agents" });
   const state = await getDomState(ctx.run, ctx.opts.connect, name);
   if (state !== "running")
-    throw new ToolError(`agent ${name} is not running (${state ?? "not defined"})`, { hint: `start it: agentshare provision ${name}` });
+    throw new ToolError(`agent ${name} is not running (${state ?? "not defined"})`, {
+      hint: `start it: agentshare provision ${name}`,
+    });
   const addresses = await getDomAddresses(ctx.run, ctx.opts.connect, name);
   if (!addresses[0])
     throw new ToolError(`agent ${name} has no IPv4 address in libvirt's DHCP leases yet`, {

@@ -16,6 +16,9 @@ export async function loadGuestPayload(): Promise<GuestPayload> {
         hint: "build the package first: npm ci && npm run build",
       });
     });
-  const [runWrapper, healthServer] = await Promise.all([read(RUN_WRAPPER_SOURCE), read(HEALTH_SERVER_BUNDLE)]);
+  const [runWrapper, healthServer] = await Promise.all([
+    read(RUN_WRAPPER_SOURCE),
+    read(HEALTH_SERVER_BUNDLE),
+  ]);
   return { runWrapper, healthServer };
 }

@@ -19,9 +19,12 @@ export interface InboxResult {
 export async function ensureInbox(inbox: string, uid: number, gid: number): Promise<InboxResult> {
   const st = await lstatOrUndefined(inbox);
   if (st && !st.isDirectory())
-    throw new DataError(`${inbox} exists but is not a directory${st.isSymbolicLink() ? " (a symlink)" : ""}`, {
-      hint: "move it out of the way; an inbox must be a real directory",
-    });
+    throw new DataError(
+      `${inbox} exists but is not a directory${st.isSymbolicLink() ? " (a symlink)" : ""}`,
+      {
+        hint: "move it out of the way; an inbox must be a real directory",
+      },
+    );
   const created = await ensureDir(inbox, 0o770);
   if (created) await fsp.lchown(inbox, uid, gid);
   for (const sub of INBOX_SUBDIRS) {
@@ -33,6 +36,8 @@ export async function ensureInbox(inbox: string, uid: number, gid: number): Prom
   }
   const now = await fsp.lstat(inbox);
   const ownerMismatch =
-    now.uid !== uid || now.gid !== gid ? `${inbox} is owned by ${now.uid}:${now.gid}, the agent runs as ${uid}:${gid}` : undefined;
+    now.uid !== uid || now.gid !== gid
+      ? `${inbox} is owned by ${now.uid}:${now.gid}, the agent runs as ${uid}:${gid}`
+      : undefined;
   return ownerMismatch ? { created, ownerMismatch } : { created };
 }

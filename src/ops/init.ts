@@ -49,8 +49,15 @@ export async function initTree(deps: InitDeps): Promise<InitReport> {
     throw new ConfigError("init must run as root to bind-mount global-ro read-only", [], {
       hint: "run it with sudo, or pass --no-mount (then `agentshare doctor` reports the global share as unprotected)",
     });
-  const report: InitReport = { root: paths.root, stateDir: paths.stateDir, created: [], existing: [], globalRo: "skipped" };
-  for (const top of [paths.root, paths.stateDir]) await fsp.mkdir(dirname(top), { recursive: true, mode: 0o755 });
+  const report: InitReport = {
+    root: paths.root,
+    stateDir: paths.stateDir,
+    created: [],
+    existing: [],
+    globalRo: "skipped",
+  };
+  for (const top of [paths.root, paths.stateDir])
+    await fsp.mkdir(dirname(top), { recursive: true, mode: 0o755 });
   for (const [dir, mode] of treeLayout(paths)) {
     const list = (await ensureDir(dir, mode)) ? report.created : report.existing;
     list.push(dir);

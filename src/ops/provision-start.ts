@@ -6,6 +6,9 @@ import type { Context } from "../cli/context.js";
 import type { StoredSpec } from "./provision-files.js";
 import { markerMatches, waitForReady } from "./wait-ready.js";
 
+// eslint-disable-next-line no-control-regex -- stripping terminal escapes is the point
+const ANSI_ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
 export interface StartResult {
   state?: string;
   ready?: boolean;
@@ -21,9 +24,17 @@ export async function lastConsoleLine(consoleLog: string): Promise<string> {
     const len = Math.min(size, 4096);
     const buf = Buffer.alloc(len);
     await fh.read(buf, 0, len, size - len);
-    // eslint-disable-next-line no-control-regex -- stripping terminal escapes is the point
-    const text = buf.toString("utf8").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/[^\x20-\x7e\n\u00a0-\uffff]/g, "");
-    return text.split("\n").map((l) => l.trim()).filter(Boolean).at(-1) ?? "";
+    const text = buf
+      .toString("utf8")
+      .replace(ANSI_ESCAPE, "")
+      .replace(/[^\x20-\x7e\n\u00a0-\uffff]/g, "");
+    return (
+      text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .at(-1) ?? ""
+    );
   } finally {
     await fh.close();
   }

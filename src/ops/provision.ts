@@ -63,15 +63,35 @@ export async function provision(ctx: Context, opts: ProvisionOptions): Promise<P
   await pre.checkAgent(p);
   const stored = await readStoredSpec(p.inputs.agent.spec);
   const action = await existingAgentAction(ctx, p, stored, opts.recreate);
-  const files = { domainXml: p.inputs.agent.domainXml, userData: p.inputs.agent.userData, metaData: p.inputs.agent.metaData };
+  const files = {
+    domainXml: p.inputs.agent.domainXml,
+    userData: p.inputs.agent.userData,
+    metaData: p.inputs.agent.metaData,
+  };
   if (action === "unchanged") {
     const r = opts.start ? await startAndWait(ctx, stored!, opts) : {};
     const result = { ...baseResult(p, "unchanged", files), ...r };
-    return { ...result, summary: `${opts.name} already exists with the same spec: nothing to change${r.state ? ` (${r.state})` : ""}` };
+    return {
+      ...result,
+      summary: `${opts.name} already exists with the same spec: nothing to change${r.state ? ` (${r.state})` : ""}`,
+    };
   }
   const timings = await applyProvision(ctx, p, action === "recreate");
-  await appendAudit(ctx.paths.auditLog, { verb: "provision", agent: opts.name, result: "ok", specHash: p.plan.specHash, instanceId: p.inputs.instanceId, inbox: p.inputs.agent.inbox }, ctx.clock);
-  const started = opts.start ? await startAndWait(ctx, (await readStoredSpec(p.inputs.agent.spec))!, opts) : {};
+  await appendAudit(
+    ctx.paths.auditLog,
+    {
+      verb: "provision",
+      agent: opts.name,
+      result: "ok",
+      specHash: p.plan.specHash,
+      instanceId: p.inputs.instanceId,
+      inbox: p.inputs.agent.inbox,
+    },
+    ctx.clock,
+  );
+  const started = opts.start
+    ? await startAndWait(ctx, (await readStoredSpec(p.inputs.agent.spec))!, opts)
+    : {};
   const result = {
     ...baseResult(p, action === "recreate" ? "recreated" : "created", files),
     ...started,
@@ -94,7 +114,9 @@ function baseResult(p: PreparedAgent, action: ProvisionResult["action"], files: 
 
 function provisionSummary(r: Omit<ProvisionResult, "summary">): string {
   const t = r.timings ?? {};
-  const stages = Object.entries(t).map(([k, v]) => `${k} ${Number(v) < 1000 ? `${v}ms` : `${(Number(v) / 1000).toFixed(1)}s`}`).join(", ");
+  const stages = Object.entries(t)
+    .map(([k, v]) => `${k} ${Number(v) < 1000 ? `${v}ms` : `${(Number(v) / 1000).toFixed(1)}s`}`)
+    .join(", ");
   return [
     `${r.name}: ${r.action} (${r.domainType}; ${r.domainTypeReason})${r.state ? `, ${r.state}` : ""}${r.ready ? ", ready" : ""}`,
     `  inbox: ${r.inbox}`,

@@ -37,7 +37,9 @@ export async function waitForReady(o: WaitOptions): Promise<number> {
         hint: `see the guest's console log: ${o.consoleLog} (then \`agentshare status\`, or raise --timeout)`,
       });
     if (++checks % 8 === 0 && !(await o.isRunning()))
-      throw new ToolError("the VM stopped before the guest reported ready", { hint: `see the console log: ${o.consoleLog}` });
+      throw new ToolError("the VM stopped before the guest reported ready", {
+        hint: `see the console log: ${o.consoleLog}`,
+      });
     o.onProgress?.(elapsed);
     await sleep(poll);
   }

@@ -16,7 +16,12 @@ export const baseDomain: DomainSpec = {
   readonlyGlobal: false,
   network: "default",
   consoleLog: "/var/lib/agentshare/agents/agent-01/console.log",
-  metadata: { specHash: "0".repeat(64), createdAt: "2026-11-22T06:00:00.000Z", command: "", instanceId: "iid-agent-01-1" },
+  metadata: {
+    specHash: "0".repeat(64),
+    createdAt: "2026-11-22T06:00:00.000Z",
+    command: "",
+    instanceId: "iid-agent-01-1",
+  },
 };
 
 export const baseUserData: UserDataSpec = {
@@ -40,7 +45,11 @@ export const goldenCases: Array<{ name: string; domain: DomainSpec; userData: Us
       ...baseDomain,
       diskPath: undefined,
       network: null,
-      kernel: { path: "/boot/vmlinuz", initrd: "/boot/initrd.img", cmdline: "console=ttyS0 agentshare.instance=iid-1" },
+      kernel: {
+        path: "/boot/vmlinuz",
+        initrd: "/boot/initrd.img",
+        cmdline: "console=ttyS0 agentshare.instance=iid-1",
+      },
     },
     userData: { ...baseUserData, tmpSize: "64m" },
   },
@@ -51,16 +60,27 @@ export const goldenCases: Array<{ name: string; domain: DomainSpec; userData: Us
   },
   {
     name: "real-guest",
-    domain: { ...baseDomain, kernel: { path: "/var/lib/agentshare/images/debian-12.vmlinuz", initrd: "/var/lib/agentshare/images/debian-12.initrd.img", cmdline: "root=/dev/vda rw console=ttyS0" } },
+    domain: {
+      ...baseDomain,
+      kernel: {
+        path: "/var/lib/agentshare/images/debian-12.vmlinuz",
+        initrd: "/var/lib/agentshare/images/debian-12.initrd.img",
+        cmdline: "root=/dev/vda rw console=ttyS0",
+      },
+    },
     userData: {
       ...baseUserData,
       command: "python3 /mnt/global/tools/agent.py --loop",
       sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOp agentshare@host"],
       sshHostKey: {
-        privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+        privateKey:
+          "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
         publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost agent-01",
       },
-      guest: { runWrapper: "#!/usr/bin/python3 -I\nprint('wrapper')\n", healthServer: "#!/usr/bin/env node\nconsole.log('server');\n" },
+      guest: {
+        runWrapper: "#!/usr/bin/python3 -I\nprint('wrapper')\n",
+        healthServer: "#!/usr/bin/env node\nconsole.log('server');\n",
+      },
     },
   },
   {

@@ -27,7 +27,8 @@ export function describeWithTools(names: readonly string[]) {
 /** Throws when a tool is missing (call in beforeAll under describeWithTools). */
 export function assertTools(names: readonly string[]): void {
   const missing = missingTools(names);
-  if (missing.length) throw new Error(`missing tools: ${missing.join(", ")}; run scripts/host-setup.sh as root`);
+  if (missing.length)
+    throw new Error(`missing tools: ${missing.join(", ")}; run scripts/host-setup.sh as root`);
 }
 
 export const isRoot = () => process.getuid?.() === 0;

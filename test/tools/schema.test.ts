@@ -18,19 +18,27 @@ const run = promisify(execFile);
 const TOOLS = ["virt-xml-validate", "xmllint", "cloud-init"];
 
 export async function validateDomainXml(file: string): Promise<void> {
-  const r = await run("virt-xml-validate", [file, "domain"]).catch((e: { stdout: string; stderr: string }) => e);
+  const r = await run("virt-xml-validate", [file, "domain"]).catch(
+    (e: { stdout: string; stderr: string }) => e,
+  );
   expect(`${r.stdout}${r.stderr}`, file).toMatch(/validates/);
 }
 
 export async function validateUserData(file: string): Promise<void> {
-  const r = await run("cloud-init", ["schema", "--config-file", file]).catch((e: { stdout: string; stderr: string }) => e);
+  const r = await run("cloud-init", ["schema", "--config-file", file]).catch(
+    (e: { stdout: string; stderr: string }) => e,
+  );
   expect(`${r.stdout}${r.stderr}`, file).toMatch(/^Valid cloud-config/m);
 }
 
 /** Runs `fn` over `items` with at most `n` at a time. */
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => { for (let t = queue.shift(); t !== undefined; t = queue.shift()) await fn(t); }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let t = queue.shift(); t !== undefined; t = queue.shift()) await fn(t);
+    }),
+  );
 }
 
 describeWithTools(TOOLS)("schema tools accept what the builders produce", () => {
@@ -44,13 +52,21 @@ describeWithTools(TOOLS)("schema tools accept what the builders produce", () => 
   it("virt-xml-validate accepts every golden domain XML", async () => {
     const files = readdirSync(GOLDEN_DIR).filter((f) => f.endsWith(".xml"));
     expect(files.length).toBeGreaterThanOrEqual(4);
-    await pool(files.map((f) => join(GOLDEN_DIR, f)), 2, validateDomainXml);
+    await pool(
+      files.map((f) => join(GOLDEN_DIR, f)),
+      2,
+      validateDomainXml,
+    );
   });
 
   it("cloud-init schema accepts every golden user-data", async () => {
     const files = readdirSync(GOLDEN_DIR).filter((f) => f.endsWith(".user-data"));
     expect(files.length).toBeGreaterThanOrEqual(4);
-    await pool(files.map((f) => join(GOLDEN_DIR, f)), 2, validateUserData);
+    await pool(
+      files.map((f) => join(GOLDEN_DIR, f)),
+      2,
+      validateUserData,
+    );
   });
 
   it("virt-xml-validate accepts 150 domains with random user text", async () => {
@@ -58,9 +74,18 @@ describeWithTools(TOOLS)("schema tools accept what the builders produce", () => 
     const files: string[] = [];
     while (files.length < 150) {
       // paths are single lines (libvirt's schema: `.+`); the CLI rejects a --root with a line break
-      const [description, command, dir2] = [randomText(next), randomText(next), `/srv/${randomText(next, 4).replace(/[\r\n\u0085\u2028\u2029]/g, "_")}`];
+      const [description, command, dir2] = [
+        randomText(next),
+        randomText(next),
+        `/srv/${randomText(next, 4).replace(/[\r\n\u0085\u2028\u2029]/g, "_")}`,
+      ];
       if ([description, command, dir2].some((s) => findXmlIllegal(s))) continue;
-      const xml = buildDomainXml({ ...baseDomain, description, inboxDir: dir2, metadata: { ...baseDomain.metadata, command } });
+      const xml = buildDomainXml({
+        ...baseDomain,
+        description,
+        inboxDir: dir2,
+        metadata: { ...baseDomain.metadata, command },
+      });
       const f = join(dir, `fuzz-${files.length}.xml`);
       writeFileSync(f, xml);
       files.push(f);
@@ -76,7 +101,10 @@ describeWithTools(TOOLS)("schema tools accept what the builders produce", () => 
       const comment = randomText(next).replace(/[\r\n]/g, " ");
       if (findXmlIllegal(command) || findXmlIllegal(comment)) continue;
       const f = join(dir, `fuzz-${files.length}.user-data`);
-      writeFileSync(f, buildUserData({ ...baseUserData, command, sshKeys: [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 ${comment}`] }));
+      writeFileSync(
+        f,
+        buildUserData({ ...baseUserData, command, sshKeys: [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 ${comment}`] }),
+      );
       files.push(f);
     }
     await pool(files, 2, validateUserData);
@@ -84,7 +112,10 @@ describeWithTools(TOOLS)("schema tools accept what the builders produce", () => 
 
   it("virt-xml-validate rejects a broken domain (the check can fail)", async () => {
     const f = join(dir, "broken.xml");
-    writeFileSync(f, buildDomainXml(baseDomain).replace("<memory", "<memroy").replace("</memory>", "</memroy>"));
+    writeFileSync(
+      f,
+      buildDomainXml(baseDomain).replace("<memory", "<memroy").replace("</memory>", "</memroy>"),
+    );
     const r = await run("virt-xml-validate", [f, "domain"]).catch((e: { code: number }) => e);
     expect((r as { code?: number }).code).not.toBe(0);
   });

@@ -32,7 +32,9 @@ describe("buildUserData", () => {
 
   it("writes the readiness marker with the instance id as the last command", () => {
     const doc = load(buildUserData(baseUserData));
-    expect(doc.runcmd.at(-1)[2]).toMatch(/printf '%s\\n' 'iid-agent-01-1' > \/mnt\/inbox\/\.agentshare-ready\.tmp/);
+    expect(doc.runcmd.at(-1)[2]).toMatch(
+      /printf '%s\\n' 'iid-agent-01-1' > \/mnt\/inbox\/\.agentshare-ready\.tmp/,
+    );
   });
 
   it("delivers the token root-only and never into the inbox", () => {
@@ -46,21 +48,35 @@ describe("buildUserData", () => {
     const guest = { runWrapper: "#!/bin/sh\nw\n", healthServer: "#!/usr/bin/env node\ns\n" };
     const doc = load(buildUserData({ ...baseUserData, command: "run-agent", guest }));
     const byPath = Object.fromEntries(doc.write_files.map((f: any) => [f.path, f]));
-    expect(byPath["/usr/local/bin/agentshare-run"]).toMatchObject({ content: guest.runWrapper, permissions: "0755" });
+    expect(byPath["/usr/local/bin/agentshare-run"]).toMatchObject({
+      content: guest.runWrapper,
+      permissions: "0755",
+    });
     expect(byPath["/usr/local/lib/agentshare/health-server.mjs"].content).toBe(guest.healthServer);
     const health = byPath["/etc/systemd/system/agentshare-health.service"].content;
     expect(health).toMatch(/--port 8118 --token-file \/etc\/agentshare\/token --agent agent-01/);
     expect(health).toMatch(/^Restart=always$/m);
     const agent = byPath["/etc/systemd/system/agentshare-agent.service"].content;
-    expect(agent).toMatch(/^ExecStart=\/usr\/local\/bin\/agentshare-run -- \/bin\/sh \/etc\/agentshare\/command$/m);
+    expect(agent).toMatch(
+      /^ExecStart=\/usr\/local\/bin\/agentshare-run -- \/bin\/sh \/etc\/agentshare\/command$/m,
+    );
     expect(agent).toMatch(/^User=1000$/m);
     const enable = doc.runcmd.find((c: string[]) => c[0] === "systemctl" && c[1] === "enable");
-    expect(enable).toEqual(["systemctl", "enable", "--now", "--no-block", "agentshare-health.service", "agentshare-agent.service"]);
+    expect(enable).toEqual([
+      "systemctl",
+      "enable",
+      "--now",
+      "--no-block",
+      "agentshare-health.service",
+      "agentshare-agent.service",
+    ]);
     expect(doc.runcmd.at(-1)[2]).toContain(".agentshare-ready");
   });
 
   it("starts no agent unit when there is no command", () => {
-    const doc = load(buildUserData({ ...baseUserData, command: "  ", guest: { runWrapper: "w", healthServer: "s" } }));
+    const doc = load(
+      buildUserData({ ...baseUserData, command: "  ", guest: { runWrapper: "w", healthServer: "s" } }),
+    );
     const enable = doc.runcmd.find((c: string[]) => c[0] === "systemctl" && c[1] === "enable");
     expect(enable).toEqual(["systemctl", "enable", "--now", "--no-block", "agentshare-health.service"]);
   });

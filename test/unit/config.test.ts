@@ -59,16 +59,24 @@ describe("resolveConfig", () => {
     expect(resolveConfig([{ source: "f", data: { tmpSize } }]).problems).toEqual([]);
   });
 
-  it.each([["512"], ["512M"], ["1.5g"], ["0m"], ["512mb"], ["-1m"], [""]])("rejects tmpSize %j", (tmpSize) => {
-    expect(resolveConfig([{ source: "f", data: { tmpSize } }]).problems[0]).toMatch(/^f: tmpSize:/);
-  });
+  it.each([["512"], ["512M"], ["1.5g"], ["0m"], ["512mb"], ["-1m"], [""]])(
+    "rejects tmpSize %j",
+    (tmpSize) => {
+      expect(resolveConfig([{ source: "f", data: { tmpSize } }]).problems[0]).toMatch(/^f: tmpSize:/);
+    },
+  );
 
   it("needs an image or a kernel, and a kernel for an initrd", () => {
     const r = resolveConfig([{ source: "f", data: { image: null, initrd: "/boot/initrd.img" } }]);
-    expect(r.problems).toEqual(["image: set an image, or a kernel for direct kernel boot", "initrd: needs kernel to be set as well"]);
+    expect(r.problems).toEqual([
+      "image: set an image, or a kernel for direct kernel boot",
+      "initrd: needs kernel to be set as well",
+    ]);
   });
 
   it("rejects a document that is not a mapping", () => {
-    expect(resolveConfig([{ source: "f", data: ["memory", 1] }]).problems).toEqual(["f: must be a mapping of keys to values"]);
+    expect(resolveConfig([{ source: "f", data: ["memory", 1] }]).problems).toEqual([
+      "f: must be a mapping of keys to values",
+    ]);
   });
 });

@@ -3,7 +3,16 @@
 // (scripts/build-test-guest.sh). The guest mounts both shares and proves the host enforces
 // read-only global, even after `mount -o remount,rw` by guest root.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -26,11 +35,27 @@ describeWithTools(TOOLS)("provision on the real libvirt (TCG, test guest)", () =
   const names = { main: `vmt-${tag}-a`, kill: `vmt-${tag}-k` };
   const g = () => ["--root", root, "--state-dir", state];
   const guestFlags = () => [
-    "--kernel", join(guest, "vmlinuz"), "--initrd", join(guest, "initramfs.cpio.gz"),
-    "--no-image", "--no-network", "--domain-type", "qemu", "--memory", "256", "--vcpus", "1",
-    "--uid", String(UID), "--gid", String(GID), "--timeout", "180",
+    "--kernel",
+    join(guest, "vmlinuz"),
+    "--initrd",
+    join(guest, "initramfs.cpio.gz"),
+    "--no-image",
+    "--no-network",
+    "--domain-type",
+    "qemu",
+    "--memory",
+    "256",
+    "--vcpus",
+    "1",
+    "--uid",
+    String(UID),
+    "--gid",
+    String(GID),
+    "--timeout",
+    "180",
   ];
-  const provision = (name: string, ...extra: string[]) => cli([...g(), "provision", name, ...guestFlags(), ...extra]);
+  const provision = (name: string, ...extra: string[]) =>
+    cli([...g(), "provision", name, ...guestFlags(), ...extra]);
   const inbox = (name: string) => join(root, `${name}-inbox`);
 
   beforeAll(() => {
@@ -101,8 +126,15 @@ describeWithTools(TOOLS)("provision on the real libvirt (TCG, test guest)", () =
     const d = cli([...g(), "--json", "doctor"]);
     const r = JSON.parse(d.stdout);
     expect(d.code, JSON.stringify(r.checks.filter((c: { status: string }) => c.status === "fail"))).toBe(0);
-    const byName = Object.fromEntries(r.checks.map((c: { check: string; status: string }) => [c.check, c.status]));
-    expect(byName).toMatchObject({ libvirtd: "pass", "virtiofs driver": "pass", "memfd memory": "pass", "global read-only": "pass" });
+    const byName = Object.fromEntries(
+      r.checks.map((c: { check: string; status: string }) => [c.check, c.status]),
+    );
+    expect(byName).toMatchObject({
+      libvirtd: "pass",
+      "virtiofs driver": "pass",
+      "memfd memory": "pass",
+      "global read-only": "pass",
+    });
     expect(["pass", "warn"]).toContain(byName.kvm);
   });
 
@@ -111,7 +143,9 @@ describeWithTools(TOOLS)("provision on the real libvirt (TCG, test guest)", () =
     expect(d.code, d.stderr).toBe(0);
     expect(readFileSync(join(inbox(names.main), "outputs", "keep-me.txt"), "utf8")).toBe("precious\n");
     expect(existsSync(join(state, "agents", names.main))).toBe(false);
-    expect(execFileSync("virsh", ["-c", "qemu:///system", "list", "--all", "--name"], { encoding: "utf8" })).not.toContain(names.main);
+    expect(
+      execFileSync("virsh", ["-c", "qemu:///system", "list", "--all", "--name"], { encoding: "utf8" }),
+    ).not.toContain(names.main);
     expect(cli([...g(), "destroy", names.main]).code).toBe(66);
   });
 
@@ -124,7 +158,9 @@ describeWithTools(TOOLS)("provision on the real libvirt (TCG, test guest)", () =
       const again = provision(names.kill, "--json");
       expect(again.code, `after SIGKILL at ${delay} ms: ${again.stderr}`).toBe(0);
       expect(JSON.parse(again.stdout).ready).toBe(true);
-      const defined = execFileSync("virsh", ["-c", "qemu:///system", "list", "--all", "--name"], { encoding: "utf8" });
+      const defined = execFileSync("virsh", ["-c", "qemu:///system", "list", "--all", "--name"], {
+        encoding: "utf8",
+      });
       expect(defined.split("\n").filter((n) => n === names.kill)).toHaveLength(1);
       expect(readdirSync(join(state, "agents", names.kill)).filter((f) => f.includes(".tmp-"))).toEqual([]);
       const d = cli([...g(), "destroy", names.kill, "--timeout", "0"]);
