@@ -6,7 +6,13 @@ import { basename, join } from "node:path";
 import { appendAudit } from "../adapters/audit.js";
 import { lstatOrUndefined } from "../adapters/fs.js";
 import { makeTrashBatch, removeTree } from "../adapters/safe-delete.js";
-import { destroyDomain, dumpDomainXml, getDomState, shutdownDomain, undefineDomain } from "../adapters/virsh.js";
+import {
+  destroyDomain,
+  dumpDomainXml,
+  getDomState,
+  shutdownDomain,
+  undefineDomain,
+} from "../adapters/virsh.js";
 import { agentPaths } from "../core/paths.js";
 import { DataError, NotFoundError, ToolError } from "../errors.js";
 import type { Context } from "../cli/context.js";
@@ -31,7 +37,11 @@ export interface DestroyResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Stops a running domain: ACPI shutdown, polled until shut off, then `virsh destroy` past the timeout. */
-export async function stopDomain(ctx: Context, name: string, timeoutMs: number): Promise<DestroyResult["stopped"]> {
+export async function stopDomain(
+  ctx: Context,
+  name: string,
+  timeoutMs: number,
+): Promise<DestroyResult["stopped"]> {
   const uri = ctx.opts.connect;
   const state = await getDomState(ctx.run, uri, name);
   if (state === undefined) return "no-domain";
@@ -39,7 +49,9 @@ export async function stopDomain(ctx: Context, name: string, timeoutMs: number):
   await shutdownDomain(ctx.run, uri, name).catch(() => undefined); // a guest without ACPI ignores it
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    ctx.out.progress(`${name}: waiting for the guest to shut down (${Math.ceil((deadline - Date.now()) / 1000)}s)`);
+    ctx.out.progress(
+      `${name}: waiting for the guest to shut down (${Math.ceil((deadline - Date.now()) / 1000)}s)`,
+    );
     if ((await getDomState(ctx.run, uri, name)) !== "running") break;
     await sleep(250);
   }
@@ -57,7 +69,10 @@ async function purge(ctx: Context, inbox: string): Promise<void> {
   const batch = await makeTrashBatch(ctx.paths.trash, ctx.paths.root, st.dev, "inbox");
   await fsp.rename(inbox, join(batch, basename(inbox)));
   const r = await removeTree(ctx.run, batch);
-  if (!r.ok) throw new ToolError(`could not remove ${batch}: ${r.stderr.trim()}`, { hint: `remove it by hand: rm -rf --one-file-system ${batch}` });
+  if (!r.ok)
+    throw new ToolError(`could not remove ${batch}: ${r.stderr.trim()}`, {
+      hint: `remove it by hand: rm -rf --one-file-system ${batch}`,
+    });
 }
 
 /** Destroys one agent. Exits 66 when there is no such agent. */
@@ -75,6 +90,10 @@ export async function destroyAgent(ctx: Context, o: DestroyOptions): Promise<Des
   // <state-dir>/agents/NAME is host-only (never shared into a VM), so a plain recursive removal is safe.
   await fsp.rm(a.dir, { recursive: true, force: true });
   if (o.purgeInbox) await purge(ctx, a.inbox);
-  await appendAudit(ctx.paths.auditLog, { verb: "destroy", agent: o.name, result: "ok", stopped, inboxKept: !o.purgeInbox, inbox: a.inbox }, ctx.clock);
+  await appendAudit(
+    ctx.paths.auditLog,
+    { verb: "destroy", agent: o.name, result: "ok", stopped, inboxKept: !o.purgeInbox, inbox: a.inbox },
+    ctx.clock,
+  );
   return { name: o.name, stopped, undefined: state !== undefined, inbox: a.inbox, inboxKept: !o.purgeInbox };
 }

@@ -44,13 +44,20 @@ export async function listRuns(inbox: string): Promise<string[]> {
 export async function agentStatus(ctx: Context, name: string, withSize = true): Promise<AgentStatus> {
   assertAgentName(name);
   const a = agentPaths(ctx.paths, name);
-  const [stored, state] = await Promise.all([readStoredSpec(a.spec), getDomState(ctx.run, ctx.opts.connect, name)]);
-  if (!stored && state === undefined) throw new NotFoundError(`no agent named ${name}`, { hint: "`agentshare list` shows the agents" });
+  const [stored, state] = await Promise.all([
+    readStoredSpec(a.spec),
+    getDomState(ctx.run, ctx.opts.connect, name),
+  ]);
+  if (!stored && state === undefined)
+    throw new NotFoundError(`no agent named ${name}`, { hint: "`agentshare list` shows the agents" });
   const running = state === "running";
   const ready = running && stored !== undefined && (await markerMatches(a.readyMarker, stored.instanceId));
-  const ip = running ? ((await getDomAddresses(ctx.run, ctx.opts.connect, name).catch(() => []))[0] ?? null) : null;
+  const ip = running
+    ? ((await getDomAddresses(ctx.run, ctx.opts.connect, name).catch(() => []))[0] ?? null)
+    : null;
   const hasInbox = (await lstatOrUndefined(a.inbox))?.isDirectory() ?? false;
-  const sizes = withSize && hasInbox ? await measureTree(ctx.run, a.inbox, 0).catch(() => undefined) : undefined;
+  const sizes =
+    withSize && hasInbox ? await measureTree(ctx.run, a.inbox, 0).catch(() => undefined) : undefined;
   const runs = hasInbox ? await listRuns(a.inbox) : [];
   return {
     name,
@@ -71,5 +78,7 @@ export async function agentStatus(ctx: Context, name: string, withSize = true): 
 export async function listAgents(ctx: Context): Promise<AgentStatus[]> {
   const names = await fsp.readdir(ctx.paths.agentsDir).catch(() => [] as string[]);
   const valid = names.filter((n) => checkAgentName(n) === undefined).sort();
-  return Promise.all(valid.map((n) => agentStatus(ctx, n).catch(() => undefined))).then((l) => l.filter((s): s is AgentStatus => s !== undefined));
+  return Promise.all(valid.map((n) => agentStatus(ctx, n).catch(() => undefined))).then((l) =>
+    l.filter((s): s is AgentStatus => s !== undefined),
+  );
 }

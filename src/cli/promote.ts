@@ -1,0 +1,32 @@
+// `agentshare promote FILE [--to SUB] [--force]`: staging → global/<sub>, with checksum sidecar.
+import { type Command, Option } from "commander";
+import { GLOBAL_SUBDIRS, type GlobalSubdir } from "../core/paths.js";
+import { formatBytes } from "../core/units.js";
+import { promote } from "../ops/promote.js";
+import { act, contextOf } from "./context.js";
+
+/** Registers `promote`. */
+export function registerPromote(program: Command): void {
+  program
+    .command("promote <file>")
+    .description(
+      "publish a reviewed file from <root>/staging/ into <root>/global/<sub>/ (0444, with NAME.sha256)",
+    )
+    .addOption(new Option("--to <sub>", "global subfolder").choices([...GLOBAL_SUBDIRS]).default("tools"))
+    .option("--force", "replace an existing file in global (atomically)", false)
+    .action(
+      act(async (file: string, o: { to: GlobalSubdir; force: boolean }, cmd: Command) => {
+        const ctx = contextOf(cmd);
+        const r = await promote(ctx, { file, to: o.to, force: o.force });
+        ctx.out.result({ ok: true, ...r }, () =>
+          [
+            `${r.replaced ? "replaced" : "promoted"} ${r.dest} (${formatBytes(r.size)})`,
+            `sha256 ${r.sha256}  (check: cd ${ctx.paths.global}/${o.to} && sha256sum -c --strict ${r.name}.sha256)`,
+            r.stagingChecksum === "verified" ? `matched staging/${r.name}.sha256` : "",
+          ]
+            .filter(Boolean)
+            .join("\n"),
+        );
+      }),
+    );
+}

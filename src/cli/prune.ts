@@ -1,0 +1,99 @@
+// `agentshare prune [NAME…] [--all]`: delete old runs by the retention policy.
+import type { Command } from "commander";
+import { checkAgentName } from "../core/names.js";
+import { formatBytes } from "../core/units.js";
+import { DataError, UsageError } from "../errors.js";
+import { prune, type InboxResult } from "../ops/prune.js";
+import { listInboxAgents } from "../ops/prune-scan.js";
+import { act, contextOf } from "./context.js";
+
+interface PruneFlags {
+  all: boolean;
+  keepLast?: string;
+  maxAge?: string;
+  maxSize?: string;
+  dryRun: boolean;
+  lockWait: string;
+}
+
+const offOr = (v: string | undefined) => (v === undefined ? undefined : v === "off" ? null : v);
+
+function keepLastOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new UsageError(`--keep-last ${JSON.stringify(v)} must be a whole number of at least 1`);
+  return Number(v);
+}
+
+function text(r: InboxResult, dryRun: boolean): string {
+  if (r.status !== "ok") return `${r.agent}: ${r.status}: ${r.message ?? ""}`;
+  const verb = dryRun ? "would delete" : "deleted";
+  const done = r.runs.filter((x) => x.deleted || dryRun);
+  const lines = [
+    `${r.agent}: ${verb} ${done.length} runs, ${dryRun ? "would free" : "freed"} ${formatBytes(r.freedBytes)} (kept ${r.kept})`,
+  ];
+  for (const x of r.runs)
+    lines.push(
+      `  ${x.name}  ${formatBytes(x.bytes)}  ${x.reason}${x.deleted || dryRun ? "" : `  NOT deleted: ${x.why ?? ""}`}`,
+    );
+  if (r.message) lines.push(`  note: ${r.message}`);
+  return lines.join("\n");
+}
+
+/** Exit code: a refused inbox 65, a missing one 66, a busy one 75 (EX_TEMPFAIL), else 0. */
+export function pruneExitCode(results: readonly InboxResult[]): number | undefined {
+  for (const code of [65, 66, 78, 70, 75]) if (results.some((r) => r.exitCode === code)) return code;
+  return undefined;
+}
+
+async function agentsOf(names: string[], all: boolean, root: string): Promise<string[]> {
+  if (all && names.length) throw new UsageError("give agent names or --all, not both");
+  if (!all && !names.length)
+    throw new UsageError("name the agents to prune, or pass --all for every inbox", {
+      hint: "agentshare prune NAME… | agentshare prune --all",
+    });
+  for (const n of names) {
+    const bad = checkAgentName(n);
+    if (bad) throw new DataError(`agent name ${JSON.stringify(n)} ${bad}`);
+  }
+  return all ? listInboxAgents(root, (n) => checkAgentName(n) === undefined) : names;
+}
+
+/** Registers `prune`. */
+export function registerPrune(program: Command): void {
+  program
+    .command("prune [names...]")
+    .description("delete old runs from inboxes by the retention policy (defaults from the config)")
+    .option("--all", "every <root>/*-inbox with a valid agent name", false)
+    .option("--keep-last <n>", "always keep the newest N runs")
+    .option("--max-age <dur>", 'keep runs younger than this, counted from the newest run ("30d"; "off")')
+    .option(
+      "--max-size <size>",
+      'delete the oldest runs (down to --keep-last) until the runs fit ("5G"; "off")',
+    )
+    .option("--dry-run", "show what would be deleted; delete nothing", false)
+    .option("--lock-wait <seconds>", "how long to wait for another prune of the same inbox", "5")
+    .action(
+      act(async (names: string[], o: PruneFlags, cmd: Command) => {
+        const ctx = contextOf(cmd);
+        const agents = await agentsOf(names, o.all, ctx.paths.root);
+        const lockWaitMs = Math.max(0, Number(o.lockWait) || 0) * 1000;
+        const opts = {
+          agents,
+          dryRun: o.dryRun,
+          lockWaitMs,
+          keepLast: keepLastOf(o.keepLast),
+          maxAge: offOr(o.maxAge),
+          maxSize: offOr(o.maxSize),
+        };
+        const results = await prune(ctx, opts);
+        for (const r of results.filter((x) => x.status !== "ok"))
+          ctx.out.warn(`${r.agent}: ${r.message ?? r.status}`);
+        ctx.out.result(
+          { ok: results.every((r) => r.status === "ok"), dryRun: o.dryRun, inboxes: results },
+          () => (results.length ? results.map((r) => text(r, o.dryRun)).join("\n") : "no inboxes"),
+        );
+        return pruneExitCode(results);
+      }),
+    );
+}

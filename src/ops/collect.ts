@@ -1,0 +1,82 @@
+// collect: copies one file out of an agent's inbox into <root>/staging/ for review. The
+// path is walked component by component beneath O_NOFOLLOW directory fds, so nothing the
+// guest planted (symlinks, swapped folders, FIFOs) can make the host read outside the inbox.
+import { join } from "node:path";
+import { lstatOrUndefined } from "../adapters/fs.js";
+import { copyHashed, type HashCopyResult } from "../adapters/hash-copy.js";
+import { openFileBeneath } from "../adapters/safe-open.js";
+import type { Context } from "../cli/context.js";
+import { checkAgentName } from "../core/names.js";
+import { agentPaths } from "../core/paths.js";
+import { checkFileName, splitRelativePath } from "../core/staging-names.js";
+import { formatBytes } from "../core/units.js";
+import { DataError, NotFoundError } from "../errors.js";
+import { inboxDevice } from "./prune-scan.js";
+import { record } from "./record.js";
+
+export interface CollectOptions {
+  agent: string;
+  path: string;
+  as?: string;
+  force: boolean;
+  maxBytes: number;
+}
+
+export interface CollectResult extends HashCopyResult {
+  agent: string;
+  source: string;
+  dest: string;
+}
+
+function checkInput(opts: CollectOptions): { parts: string[]; name: string } {
+  const bad = checkAgentName(opts.agent);
+  if (bad) throw new DataError(`agent name ${JSON.stringify(opts.agent)} ${bad}`);
+  const split = splitRelativePath(opts.path);
+  if ("problem" in split)
+    throw new DataError(`path ${JSON.stringify(opts.path)} ${split.problem}`, {
+      hint: "give a path relative to the inbox, e.g. runs/run-20250101-120000/outputs/report.md",
+    });
+  const name = opts.as ?? (split.parts[split.parts.length - 1] as string);
+  const problem = checkFileName(name);
+  if (problem)
+    throw new DataError(`staging name ${JSON.stringify(name)} ${problem}`, {
+      hint: "choose another name with --as NEWNAME",
+    });
+  return { parts: split.parts, name };
+}
+
+/** Collects one file; never replaces a staging file without `force`. */
+export async function collect(ctx: Context, opts: CollectOptions): Promise<CollectResult> {
+  const { parts, name } = checkInput(opts);
+  const { inbox } = agentPaths(ctx.paths, opts.agent);
+  const staging = await lstatOrUndefined(ctx.paths.staging);
+  if (!staging?.isDirectory())
+    throw new NotFoundError(`${ctx.paths.staging} is not a directory`, {
+      hint: "create the host tree first: `agentshare init`",
+    });
+  await inboxDevice(inbox);
+  const source = join(inbox, ...parts);
+  const dest = join(ctx.paths.staging, name);
+  const src = await openFileBeneath(inbox, parts, `${opts.agent}-inbox/${parts.join("/")}`);
+  try {
+    const size = (await src.stat()).size;
+    if (size > opts.maxBytes)
+      throw new DataError(
+        `${opts.agent}-inbox/${parts.join("/")} is ${formatBytes(size)}, over the limit of ${formatBytes(opts.maxBytes)}`,
+        { hint: "raise the limit with --max-size" },
+      );
+    const copied = await copyHashed(src, dest, { mode: 0o640, replace: opts.force, maxBytes: opts.maxBytes });
+    await record(ctx, {
+      verb: "collect",
+      agent: opts.agent,
+      result: "ok",
+      source,
+      dest,
+      sha256: copied.sha256,
+      size: copied.size,
+    });
+    return { ...copied, agent: opts.agent, source, dest };
+  } finally {
+    await src.close();
+  }
+}

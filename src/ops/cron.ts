@@ -1,0 +1,110 @@
+// cron install/remove: schedules `agentshare prune --all` with the current node, CLI script
+// and global options, as /etc/cron.d/agentshare or (with --timer, where systemd runs) a
+// systemd service + timer. Installing again replaces the files atomically (idempotent).
+import { promises as fsp } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import {
+  buildCronFile,
+  buildServiceUnit,
+  buildTimerUnit,
+  cronToOnCalendar,
+  validateSchedule,
+  type JobSpec,
+} from "../adapters/cron.js";
+import { lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
+import { runChecked } from "../adapters/runner.js";
+import type { Context } from "../cli/context.js";
+import { NotFoundError, ToolError, UsageError } from "../errors.js";
+
+export const DEFAULT_CRON_FILE = "/etc/cron.d/agentshare";
+export const DEFAULT_UNIT_DIR = "/etc/systemd/system";
+export const SYSTEMD_MARKER = "/run/systemd/system";
+export const UNIT_NAME = "agentshare-prune";
+
+export interface CronTargets {
+  cronFile: string;
+  unitDir: string;
+  /** Exists when systemd is the running init (overridable for tests). */
+  systemdMarker: string;
+}
+
+export interface CronInstallOptions extends CronTargets {
+  schedule: string;
+  timer: boolean;
+}
+
+/** The job: this node, this CLI script, the global options in force, then `prune --all`. */
+export function jobFor(ctx: Context, schedule: string, script = process.argv[1] ?? ""): JobSpec {
+  const argv = [
+    process.execPath,
+    resolve(script),
+    "--root",
+    resolve(ctx.opts.root),
+    "--state-dir",
+    resolve(ctx.opts.stateDir),
+  ];
+  if (ctx.opts.config) argv.push("--config", resolve(ctx.opts.config));
+  argv.push("prune", "--all");
+  return { schedule, argv, logFile: join(resolve(ctx.opts.stateDir), "prune.log") };
+}
+
+/** Writes the schedule; returns the files written. */
+export async function cronInstall(
+  ctx: Context,
+  opts: CronInstallOptions,
+): Promise<{ files: string[]; job: JobSpec }> {
+  const problems = validateSchedule(opts.schedule);
+  if (problems.length)
+    throw new UsageError(`--schedule: ${problems.join("; ")}`, {
+      hint: 'use 5 cron fields, e.g. "17 3 * * *" (03:17 daily)',
+    });
+  const job = jobFor(ctx, opts.schedule);
+  await fsp.mkdir(resolve(ctx.opts.stateDir), { recursive: true, mode: 0o700 });
+  if (opts.timer) return { files: await installTimer(ctx, opts, job), job };
+  if (!(await lstatOrUndefined(dirname(opts.cronFile)))?.isDirectory())
+    throw new NotFoundError(`${dirname(opts.cronFile)} does not exist`, {
+      hint: "install cron (`apt-get install cron`), or use --timer where systemd runs",
+    });
+  await writeFileAtomic(opts.cronFile, buildCronFile(job), 0o644);
+  return { files: [opts.cronFile], job };
+}
+
+async function installTimer(ctx: Context, opts: CronInstallOptions, job: JobSpec): Promise<string[]> {
+  if (!(await lstatOrUndefined(opts.systemdMarker)))
+    throw new ToolError(`systemd is not running on this host (${opts.systemdMarker} does not exist)`, {
+      hint: "omit --timer to use cron",
+    });
+  const onCalendar = cronToOnCalendar(opts.schedule);
+  if (!onCalendar)
+    throw new UsageError(`--schedule "${opts.schedule}" has no exact systemd OnCalendar equivalent`, {
+      hint: "use numbers, lists, ranges and */N steps, and not both day fields",
+    });
+  await fsp.mkdir(opts.unitDir, { recursive: true });
+  const service = join(opts.unitDir, `${UNIT_NAME}.service`);
+  const timer = join(opts.unitDir, `${UNIT_NAME}.timer`);
+  await writeFileAtomic(service, buildServiceUnit(job), 0o644);
+  await writeFileAtomic(timer, buildTimerUnit(onCalendar), 0o644);
+  if (opts.unitDir === DEFAULT_UNIT_DIR) {
+    await runChecked(ctx.run, "systemctl", ["daemon-reload"]);
+    await runChecked(ctx.run, "systemctl", ["enable", "--now", `${UNIT_NAME}.timer`]);
+  }
+  return [service, timer];
+}
+
+/** Removes whatever `cron install` wrote; returns the files removed (none is not an error). */
+export async function cronRemove(ctx: Context, t: CronTargets): Promise<string[]> {
+  const removed: string[] = [];
+  const timer = join(t.unitDir, `${UNIT_NAME}.timer`);
+  if (
+    (await lstatOrUndefined(timer)) &&
+    t.unitDir === DEFAULT_UNIT_DIR &&
+    (await lstatOrUndefined(t.systemdMarker))
+  )
+    await ctx.run("systemctl", ["disable", "--now", `${UNIT_NAME}.timer`]);
+  for (const f of [t.cronFile, timer, join(t.unitDir, `${UNIT_NAME}.service`)]) {
+    if (!(await lstatOrUndefined(f))) continue;
+    await fsp.rm(f);
+    removed.push(f);
+  }
+  return removed;
+}

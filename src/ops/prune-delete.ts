@@ -1,0 +1,90 @@
+// Applying a prune plan to one inbox: victims are moved into a host-only trash batch, split
+// into one part per CPU; each part is measured (du: no symlinks, one device, so sizes are
+// counted before deletion, in a tree the guest can no longer reach by path) and removed
+// with `rm -rf --one-file-system`, the parts in parallel. One audit line per deleted run.
+import { mkdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { appendAudit } from "../adapters/audit.js";
+import { measureTree } from "../adapters/du.js";
+import { makeTrashBatch, moveIntoTrash, removeTree } from "../adapters/safe-delete.js";
+import type { Context } from "../cli/context.js";
+import type { DeleteReason } from "../core/retention.js";
+import { isRunName } from "../core/run-names.js";
+import type { InboxScan } from "./prune-scan.js";
+
+export interface PrunedRun {
+  name: string;
+  bytes: number;
+  reason: DeleteReason;
+  deleted: boolean;
+  why?: string;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Measures then removes one part of the batch; marks its runs deleted (or why not). */
+async function measureAndRemove(ctx: Context, part: string, runs: PrunedRun[]): Promise<void> {
+  if (!runs.length) return;
+  const sizes = await measureTree(ctx.run, part, 1).catch(() => new Map<string, number>());
+  for (const r of runs) r.bytes = sizes.get(join(part, r.name)) ?? r.bytes;
+  const removal = await removeTree(ctx.run, part);
+  for (const r of runs) {
+    r.deleted = removal.ok;
+    if (!removal.ok)
+      r.why = `moved to ${part} but rm failed: ${removal.stderr.trim().split("\n").pop() ?? ""}`;
+  }
+  if (!removal.ok) ctx.out.warn(`could not remove ${part} completely; the next prune retries`);
+}
+
+/** Deletes `runs` (victims of the plan) from the inbox scanned as `scan`, updating each entry. */
+export async function deleteRuns(
+  ctx: Context,
+  agent: string,
+  scan: InboxScan,
+  runs: PrunedRun[],
+): Promise<void> {
+  const runsDir = scan.runsDir;
+  if (!runsDir || !runs.length) return;
+  const batch = await makeTrashBatch(ctx.paths.trash, ctx.paths.root, scan.dev, agent);
+  const parts = Array.from(
+    { length: Math.max(1, Math.min(4, availableParallelism(), runs.length)) },
+    (_, i) => join(batch, `${i}`),
+  );
+  for (const p of parts) await mkdir(p, { mode: 0o700 });
+  const moved: PrunedRun[][] = parts.map(() => []);
+  await eachLimit(runs, 16, async (r, i) => {
+    const outcome = await moveIntoTrash(
+      runsDir,
+      r.name,
+      parts[i % parts.length] as string,
+      scan.dev,
+      isRunName,
+    );
+    if (outcome.moved) moved[i % parts.length]?.push(r);
+    else r.why = outcome.why;
+  });
+  await Promise.all(parts.map((p, i) => measureAndRemove(ctx, p, moved[i] ?? [])));
+  await removeTree(ctx.run, batch);
+  await eachLimit(moved.flat(), 16, async (r) => {
+    const rec = {
+      verb: "prune",
+      agent,
+      run: r.name,
+      bytes: r.bytes,
+      reason: r.reason,
+      result: r.deleted ? "ok" : "error",
+    };
+    await appendAudit(ctx.paths.auditLog, rec, ctx.clock);
+  });
+}

@@ -1,0 +1,120 @@
+// Reading one inbox for prune and du without trusting anything the guest wrote: the runs/
+// folder is opened O_NOFOLLOW and listed beneath its fd, `current` is read with readlink,
+// sizes come from du (no symlinks, one file system), and ages from the host's own record.
+import { promises as fsp } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { measureTree } from "../adapters/du.js";
+import { ensureDir, writeFileAtomic } from "../adapters/fs.js";
+import { beneath, openDirNoFollow } from "../adapters/safe-open.js";
+import type { Runner } from "../adapters/runner.js";
+import { DataError, NotFoundError } from "../errors.js";
+import { resolveCurrentTarget, type CurrentRun } from "../core/retention.js";
+import { isRunName } from "../core/run-names.js";
+import { emptyRunsSeen, parseRunsSeen, type RunsSeen } from "../core/runs-seen.js";
+
+export interface InboxScan {
+  inbox: string;
+  dev: number;
+  /** runs/ opened O_NOFOLLOW, or null when the inbox has none. The caller closes it. */
+  runsDir: FileHandle | null;
+  runNames: string[];
+  current: CurrentRun;
+}
+
+/** Checks the inbox is a real directory and returns its device number. */
+export async function inboxDevice(inbox: string): Promise<number> {
+  const st = await fsp.lstat(inbox).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT")
+      throw new NotFoundError(`inbox ${inbox} does not exist`, {
+        hint: "check the agent name (`agentshare du` lists inboxes)",
+      });
+    throw err;
+  });
+  if (!st.isDirectory())
+    throw new DataError(
+      `inbox ${inbox} is not a directory${st.isSymbolicLink() ? " (it is a symlink)" : ""}`,
+    );
+  return st.dev;
+}
+
+async function readCurrent(inbox: string): Promise<CurrentRun> {
+  try {
+    return resolveCurrentTarget(await fsp.readlink(join(inbox, "current")), inbox, isRunName);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { kind: "none" };
+    if (code === "EINVAL") return { kind: "unknown", target: "(not a symlink)" };
+    throw err;
+  }
+}
+
+/** Lists the run directories of an inbox; refuses a symlinked or foreign-device runs/. */
+export async function scanInbox(inbox: string): Promise<InboxScan> {
+  const dev = await inboxDevice(inbox);
+  const current = await readCurrent(inbox);
+  let runsDir: FileHandle;
+  try {
+    runsDir = await openDirNoFollow(join(inbox, "runs"), `${inbox}/runs`);
+  } catch (err) {
+    if (err instanceof NotFoundError) return { inbox, dev, runsDir: null, runNames: [], current };
+    throw err;
+  }
+  if ((await runsDir.stat()).dev !== dev) {
+    await runsDir.close();
+    throw new DataError(`${inbox}/runs is on another file system than the inbox; refusing it`);
+  }
+  const entries = await fsp.readdir(beneath(runsDir), { withFileTypes: true });
+  const runNames = entries.filter((e) => e.isDirectory() && isRunName(e.name)).map((e) => e.name);
+  return { inbox, dev, runsDir, runNames, current };
+}
+
+/** Bytes on disk of each run (by name) and of the whole inbox. */
+export async function measureInbox(
+  run: Runner,
+  inbox: string,
+): Promise<{ total: number; runs: Map<string, number> }> {
+  const sizes = await measureTree(run, inbox, 2);
+  const prefix = `${join(inbox, "runs")}/`;
+  const runs = new Map<string, number>();
+  for (const [path, bytes] of sizes) {
+    const name = path.startsWith(prefix) ? path.slice(prefix.length) : "";
+    if (isRunName(name)) runs.set(name, bytes);
+  }
+  return { total: sizes.get(inbox) ?? 0, runs };
+}
+
+const seenFile = (agentsDir: string, agent: string) => join(agentsDir, agent, "runs-seen.json");
+
+/** The host's record of when it first saw each run of `agent` (empty when there is none). */
+export async function loadRunsSeen(agentsDir: string, agent: string): Promise<RunsSeen> {
+  try {
+    return parseRunsSeen(await fsp.readFile(seenFile(agentsDir, agent), "utf8"));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return emptyRunsSeen();
+    throw err;
+  }
+}
+
+/** Stores the record atomically, creating <state-dir>/agents/<agent> (0700) when missing. */
+export async function saveRunsSeen(agentsDir: string, agent: string, seen: RunsSeen): Promise<void> {
+  await fsp.mkdir(agentsDir, { recursive: true, mode: 0o700 });
+  await ensureDir(join(agentsDir, agent), 0o700);
+  await writeFileAtomic(seenFile(agentsDir, agent), `${JSON.stringify(seen)}\n`, 0o600);
+}
+
+/** Agents with an inbox under `root`: every `<name>-inbox` directory whose name is valid. */
+export async function listInboxAgents(root: string, isValid: (name: string) => boolean): Promise<string[]> {
+  const entries = await fsp.readdir(root, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT")
+      throw new NotFoundError(`root ${root} does not exist`, {
+        hint: "run `agentshare init` or pass --root",
+      });
+    throw err;
+  });
+  return entries
+    .filter((e) => e.isDirectory() && e.name.endsWith("-inbox"))
+    .map((e) => e.name.slice(0, -"-inbox".length))
+    .filter(isValid)
+    .sort();
+}

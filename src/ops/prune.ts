@@ -1,0 +1,134 @@
+// prune: deletes old runs from agents' inboxes by the retention policy (core/retention.ts),
+// one inbox at a time under its lock, moving each victim into host-only trash first
+// (adapters/safe-delete.ts). Idempotent: a second prune right after the first deletes nothing.
+import { acquireLock } from "../adapters/lock.js";
+import { sweepTrash } from "../adapters/safe-delete.js";
+import type { Context } from "../cli/context.js";
+import { agentPaths } from "../core/paths.js";
+import { planRetention, type RetentionPolicy } from "../core/retention.js";
+import { updateRunsSeen } from "../core/runs-seen.js";
+import { AgentshareError } from "../errors.js";
+import { loadRunsSeen, measureInbox, saveRunsSeen, scanInbox } from "./prune-scan.js";
+import { deleteRuns, type PrunedRun } from "./prune-delete.js";
+import { checkPolicyFlags, policyFor, type PolicyFlags } from "./prune-policy.js";
+
+export type { PrunedRun };
+
+export interface PruneOptions extends PolicyFlags {
+  agents: string[];
+  dryRun: boolean;
+  lockWaitMs?: number;
+}
+
+export interface InboxResult {
+  agent: string;
+  status: "ok" | "busy" | "refused" | "missing" | "error";
+  message?: string;
+  exitCode?: number;
+  policy?: RetentionPolicy;
+  runs: PrunedRun[];
+  kept: number;
+  freedBytes: number;
+}
+
+/** Prunes each named agent's inbox; one inbox's problem is reported and the others continue. */
+export async function prune(ctx: Context, opts: PruneOptions): Promise<InboxResult[]> {
+  checkPolicyFlags(opts);
+  const results: InboxResult[] = [];
+  for (const agent of opts.agents) {
+    try {
+      results.push(await pruneOne(ctx, agent, opts));
+    } catch (err) {
+      if (!(err instanceof AgentshareError)) throw err;
+      const status = err.exitCode === 66 ? "missing" : err.exitCode === 65 ? "refused" : "error";
+      results.push({
+        agent,
+        status,
+        message: err.message,
+        exitCode: err.exitCode,
+        runs: [],
+        kept: 0,
+        freedBytes: 0,
+      });
+    }
+  }
+  return results;
+}
+
+async function pruneOne(ctx: Context, agent: string, opts: PruneOptions): Promise<InboxResult> {
+  const policy = await policyFor(ctx, agent, opts);
+  const base: InboxResult = { agent, status: "ok", policy, runs: [], kept: 0, freedBytes: 0 };
+  if (opts.dryRun) return planAndApply(ctx, agent, policy, base, true);
+  const attempt = await acquireLock(ctx.paths.locksDir, `prune-${agent}`, {
+    waitMs: opts.lockWaitMs ?? 5000,
+  });
+  if (!attempt.ok) {
+    const who = attempt.holder === undefined ? "another prune" : `another prune (pid ${attempt.holder})`;
+    return {
+      ...base,
+      status: "busy",
+      exitCode: 75,
+      message: `${who} is working on this inbox; try again later (lock ${attempt.path})`,
+    };
+  }
+  try {
+    await sweepTrash(ctx.run, ctx.paths.trash, `prune-${agent}.`); // agent names have no ".": no other agent matches
+    return await planAndApply(ctx, agent, policy, base, false);
+  } finally {
+    await attempt.lock.release();
+  }
+}
+
+async function planAndApply(
+  ctx: Context,
+  agent: string,
+  policy: RetentionPolicy,
+  base: InboxResult,
+  dryRun: boolean,
+) {
+  const { inbox } = agentPaths(ctx.paths, agent);
+  const scan = await scanInbox(inbox);
+  try {
+    const seen = updateRunsSeen(
+      await loadRunsSeen(ctx.paths.agentsDir, agent),
+      scan.runNames,
+      ctx.clock().getTime(),
+    );
+    // sizes are needed up front only for the size cap and a dry run; deletion measures in the trash
+    const needSizes = scan.runNames.length > 0 && (policy.maxSizeBytes !== null || dryRun);
+    const sizes = needSizes ? await runSizes(ctx, inbox) : new Map<string, number>();
+    const planRuns = scan.runNames.map((name) => ({
+      name,
+      effective: seen.runs[name]?.effective ?? 0,
+      size: sizes.get(name) ?? 0,
+    }));
+    const plan = planRetention(planRuns, scan.current, policy);
+    if (!dryRun) await saveRunsSeen(ctx.paths.agentsDir, agent, seen);
+    const runs = plan.delete.map((v) => ({
+      name: v.name,
+      reason: v.reason,
+      bytes: sizes.get(v.name) ?? 0,
+      deleted: false,
+    }));
+    const result: InboxResult = { ...base, runs, kept: plan.keep.length };
+    if (scan.current.kind === "unknown")
+      result.message = `current points to ${JSON.stringify(scan.current.target)}, not a run in runs/: nothing deleted (conservative)`;
+    if (!dryRun && runs.length) await deleteRuns(ctx, agent, scan, runs);
+    result.freedBytes = runs.filter((r) => r.deleted || dryRun).reduce((n, r) => n + r.bytes, 0);
+    return result;
+  } finally {
+    await scan.runsDir?.close();
+  }
+}
+
+/** Sizes of the runs before planning; unknown (0) on failure, which only makes the size cap delete less. */
+async function runSizes(ctx: Context, inbox: string): Promise<Map<string, number>> {
+  try {
+    return (await measureInbox(ctx.run, inbox)).runs;
+  } catch (err) {
+    ctx.out.warn(
+      `${inbox}: sizes unknown (${(err as Error).message.split("\n")[0]}); the size cap deletes nothing this time`,
+    );
+    return new Map();
+  }
+}

@@ -1,0 +1,10 @@
+// The one place prune and du get their configuration from (the config file via --config,
+// default /etc/agentshare/config.yaml, with the agent's `agents.NAME` overrides applied).
+import type { Context } from "../cli/context.js";
+import type { Config } from "../core/config.js";
+import { loadConfig } from "./config-load.js";
+
+/** The resolved config for `agent` (or the global one); throws ConfigError listing every problem. */
+export async function configFor(ctx: Context, agent?: string): Promise<Config> {
+  return (await loadConfig({ configFile: ctx.opts.config, agentName: agent })).config;
+}
