@@ -73,18 +73,20 @@ function disks(spec: DomainSpec) {
       source: { "@file": t(spec.diskPath) },
       target: { "@dev": "vda", "@bus": "virtio" },
     });
+  // The seed is a read-only virtio disk, not a SATA cdrom: Debian's cloud kernel has no AHCI
+  // driver, and cloud-init's NoCloud finds the `cidata` label on any block device.
   list.push({
     "@type": "file",
-    "@device": "cdrom",
+    "@device": "disk",
     driver: { "@name": "qemu", "@type": "raw" },
     source: { "@file": t(spec.seedIso) },
-    target: { "@dev": "sda", "@bus": "sata" },
+    target: { "@dev": spec.diskPath ? "vdb" : "vda", "@bus": "virtio" },
     readonly: "",
   });
   return list;
 }
 
-/** Builds the domain XML: memfd shared memory, two virtiofs shares, seed cdrom, serial console logged to a file. */
+/** Builds the domain XML: memfd shared memory, two virtiofs shares, seed disk, serial console logged to a file. */
 export function buildDomainXml(spec: DomainSpec): string {
   const m = spec.metadata;
   const devices: Record<string, unknown> = {
@@ -94,9 +96,19 @@ export function buildDomainXml(spec: DomainSpec): string {
       filesystem(spec.inboxDir, INBOX_TAG, false),
     ],
     ...(spec.network
-      ? { interface: { "@type": "network", source: { "@network": t(spec.network) }, model: { "@type": "virtio" } } }
+      ? {
+          interface: {
+            "@type": "network",
+            source: { "@network": t(spec.network) },
+            model: { "@type": "virtio" },
+          },
+        }
       : {}),
-    serial: { "@type": "pty", log: { "@file": t(spec.consoleLog), "@append": "on" }, target: { "@port": "0" } },
+    serial: {
+      "@type": "pty",
+      log: { "@file": t(spec.consoleLog), "@append": "on" },
+      target: { "@port": "0" },
+    },
     console: { "@type": "pty", target: { "@type": "serial", "@port": "0" } },
     rng: { "@model": "virtio", backend: { "@model": "random", "#text": "/dev/urandom" } },
   };

@@ -37,14 +37,29 @@ describe("buildDomainXml", () => {
   });
 
   it("adds <readonly/> to the global share only when libvirt supports it", () => {
-    const fs = parse(buildDomainXml({ ...baseDomain, readonlyGlobal: true })).domain.devices.filesystem as any[];
+    const fs = parse(buildDomainXml({ ...baseDomain, readonlyGlobal: true })).domain.devices
+      .filesystem as any[];
     expect("readonly" in fs[0]).toBe(true);
     expect("readonly" in fs[1]).toBe(false);
   });
 
+  it("attaches the seed as a read-only virtio disk after the overlay (the cloud kernel has no AHCI)", () => {
+    const disks = [parse(buildDomainXml(baseDomain)).domain.devices.disk].flat() as any[];
+    expect(disks.map((x) => [x.target["@dev"], x.target["@bus"], "readonly" in x, x.driver["@type"]])).toEqual([
+      ["vda", "virtio", false, "qcow2"],
+      ["vdb", "virtio", true, "raw"],
+    ]);
+    expect(disks[1].source["@file"]).toBe(baseDomain.seedIso);
+  });
+
   it("attaches no disk for direct kernel boot without an image", () => {
-    const d = parse(buildDomainXml({ ...baseDomain, diskPath: undefined, kernel: { path: "/k", cmdline: "x=1" } })).domain;
-    expect((d.devices.disk as any[]).map((x) => x["@device"])).toEqual(["cdrom"]);
+    const d = parse(
+      buildDomainXml({ ...baseDomain, diskPath: undefined, kernel: { path: "/k", cmdline: "x=1" } }),
+    ).domain;
+    const disks = [d.devices.disk].flat() as any[];
+    expect(disks.map((x) => [x["@device"], x.target["@dev"], x.target["@bus"], "readonly" in x])).toEqual([
+      ["disk", "vda", "virtio", true],
+    ]);
     expect(d.os.kernel).toBe("/k");
     expect(d.os.boot).toBeUndefined();
   });
@@ -55,7 +70,12 @@ describe("buildDomainXml", () => {
     for (let i = 0; i < 2000; i++) {
       const [description, command, dir] = [randomText(next), randomText(next), `/srv/${randomText(next, 4)}`];
       if ([description, command, dir].some((s) => findXmlIllegal(s))) continue;
-      const spec = { ...baseDomain, description, inboxDir: dir, metadata: { ...baseDomain.metadata, command } };
+      const spec = {
+        ...baseDomain,
+        description,
+        inboxDir: dir,
+        metadata: { ...baseDomain.metadata, command },
+      };
       const d = parse(buildDomainXml(spec)).domain;
       expect(d.description ?? "").toBe(description);
       expect(d.metadata["agentshare:agent"]["agentshare:command"] ?? "").toBe(command);
