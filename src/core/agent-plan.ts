@@ -23,6 +23,11 @@ export interface PlanInputs {
   guest?: GuestPayload;
   /** Keys made on the host: the guest's host key (pinned) and agentshare's own client key. */
   keys?: { hostPrivateKey: string; hostPublicKey: string; clientPublicKey: string };
+  /**
+   * The kernel that comes with a base image built by `agentshare image build` (it has no
+   * bootloader); used for direct kernel boot when the config names no kernel of its own.
+   */
+  imageKernel?: { path: string; initrd: string; cmdline: string };
 }
 
 export interface AgentPlan {
@@ -50,12 +55,29 @@ export function resolveImagePath(image: string | null, host: HostPaths): string 
   return image.startsWith("/") ? image : `${host.imagesDir}/${image}.qcow2`;
 }
 
-/** Kernel command line for direct kernel boot: the configured one plus what the guest needs to know. */
-export function kernelCmdline(inputs: PlanInputs): string {
+/** Kernel command line for direct kernel boot: the base one plus what the guest needs to know. */
+export function kernelCmdline(inputs: PlanInputs, base: string = inputs.config.cmdline): string {
   const c = inputs.config;
-  return [c.cmdline, `agentshare.instance=${inputs.instanceId}`, `agentshare.uid=${c.uid}`, `agentshare.gid=${c.gid}`]
+  return [
+    base,
+    `agentshare.instance=${inputs.instanceId}`,
+    `agentshare.uid=${c.uid}`,
+    `agentshare.gid=${c.gid}`,
+  ]
     .filter(Boolean)
     .join(" ");
+}
+
+/** Direct kernel boot: the configured kernel first, else the image's own; none → boot the disk. */
+function kernelOf(inputs: PlanInputs) {
+  const { config: c, imageKernel: ik } = inputs;
+  if (c.kernel)
+    return {
+      kernel: { path: c.kernel, ...(c.initrd ? { initrd: c.initrd } : {}), cmdline: kernelCmdline(inputs) },
+    };
+  if (ik && c.image)
+    return { kernel: { path: ik.path, initrd: ik.initrd, cmdline: kernelCmdline(inputs, ik.cmdline) } };
+  return {};
 }
 
 export function planAgent(inputs: PlanInputs): AgentPlan {
@@ -70,9 +92,7 @@ export function planAgent(inputs: PlanInputs): AgentPlan {
     vcpus: c.vcpus,
     domainType: inputs.domainType,
     ...(imagePath ? { diskPath: agent.disk } : {}),
-    ...(c.kernel
-      ? { kernel: { path: c.kernel, ...(c.initrd ? { initrd: c.initrd } : {}), cmdline: kernelCmdline(inputs) } }
-      : {}),
+    ...kernelOf(inputs),
     seedIso: agent.seedIso,
     globalDir: host.globalRo,
     inboxDir: agent.inbox,
@@ -92,7 +112,15 @@ export function planAgent(inputs: PlanInputs): AgentPlan {
     token: inputs.token,
     instanceId: inputs.instanceId,
     ...(inputs.guest ? { guest: inputs.guest } : {}),
-    ...(inputs.keys ? { sshHostKey: { privateKey: inputs.keys.hostPrivateKey, publicKey: inputs.keys.hostPublicKey } } : {}),
+    ...(inputs.keys
+      ? { sshHostKey: { privateKey: inputs.keys.hostPrivateKey, publicKey: inputs.keys.hostPublicKey } }
+      : {}),
   });
-  return { specHash, imagePath, domainXml, userData, metaData: buildMetaData({ name: inputs.name, instanceId: inputs.instanceId }) };
+  return {
+    specHash,
+    imagePath,
+    domainXml,
+    userData,
+    metaData: buildMetaData({ name: inputs.name, instanceId: inputs.instanceId }),
+  };
 }

@@ -1,7 +1,11 @@
 // Shared by provision (dry-run and real): name check → config → domain type → plan.
 import { randomBytes, randomUUID } from "node:crypto";
+import { basename, dirname } from "node:path";
 import { probeKvm } from "../adapters/kvm.js";
-import { planAgent, type AgentPlan, type PlanInputs } from "../core/agent-plan.js";
+import { makeAgentKeys, type AgentKeyPairs } from "../adapters/ssh-keys.js";
+import { planAgent, resolveImagePath, type AgentPlan, type PlanInputs } from "../core/agent-plan.js";
+import type { AgentConfig } from "../core/config.js";
+import type { HostPaths } from "../core/paths.js";
 import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
 import { resolveDomainType } from "../core/domain-type.js";
@@ -9,6 +13,7 @@ import { DataError } from "../errors.js";
 import type { Context } from "../cli/context.js";
 import { loadConfig } from "./config-load.js";
 import { loadGuestPayload } from "./guest-payload.js";
+import { readImageSet } from "./image-set.js";
 
 export interface SpecOptions {
   name: string;
@@ -23,6 +28,8 @@ export interface PreparedAgent {
   plan: AgentPlan;
   profile: string;
   domainTypeReason: string;
+  /** Made in memory here; written to the agent's state dir only by a real provision. */
+  keys: AgentKeyPairs;
 }
 
 /** Throws DataError (65) naming the rule when the agent name is invalid; touches nothing. */
@@ -36,6 +43,17 @@ export function assertAgentName(name: string): void {
 
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
 
+/**
+ * An image built by `agentshare image build` (NAME.qcow2 beside NAME.json, NAME.vmlinuz and
+ * NAME.initrd.img) has no bootloader: it boots its own kernel. Any other qcow2 boots its disk.
+ */
+async function imageKernelOf(c: AgentConfig, host: HostPaths): Promise<PlanInputs["imageKernel"]> {
+  const path = resolveImagePath(c.image, host);
+  if (c.kernel || !path?.endsWith(".qcow2")) return undefined;
+  const set = await readImageSet(dirname(path), basename(path, ".qcow2"));
+  return set && { path: set.files.vmlinuz, initrd: set.files.initrd, cmdline: set.meta.cmdline };
+}
+
 /** Validates and resolves everything about an agent; no change on disk. */
 export async function prepareAgent(ctx: Context, opts: SpecOptions): Promise<PreparedAgent> {
   assertAgentName(opts.name);
@@ -47,6 +65,8 @@ export async function prepareAgent(ctx: Context, opts: SpecOptions): Promise<Pre
   });
   const dt = resolveDomainType(loaded.config.agent.domainType, await probeKvm());
   const now = ctx.clock();
+  const keys = makeAgentKeys(opts.name);
+  const imageKernel = await imageKernelOf(loaded.config.agent, ctx.paths);
   const inputs: PlanInputs = {
     name: opts.name,
     config: loaded.config.agent,
@@ -59,6 +79,12 @@ export async function prepareAgent(ctx: Context, opts: SpecOptions): Promise<Pre
     token: randomBytes(32).toString("hex"),
     createdAt: now.toISOString(),
     guest: await loadGuestPayload(),
+    keys: {
+      clientPublicKey: keys.clientPublicKey,
+      hostPrivateKey: keys.hostPrivateKey,
+      hostPublicKey: keys.hostPublicKey,
+    },
+    ...(imageKernel ? { imageKernel } : {}),
   };
-  return { inputs, plan: planAgent(inputs), profile: loaded.profile, domainTypeReason: dt.reason };
+  return { inputs, plan: planAgent(inputs), profile: loaded.profile, domainTypeReason: dt.reason, keys };
 }

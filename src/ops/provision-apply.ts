@@ -3,8 +3,15 @@
 import { promises as fsp } from "node:fs";
 import { ensureDir, writeFileAtomic, tempNameFor } from "../adapters/fs.js";
 import { createOverlay } from "../adapters/qemu-img.js";
+import { writeAgentKeys } from "../adapters/ssh-keys.js";
 import { writeSeedIso } from "../adapters/seed-iso.js";
-import { defineDomain, dumpDomainXml, getDomState, undefineDomain, destroyDomain } from "../adapters/virsh.js";
+import {
+  defineDomain,
+  dumpDomainXml,
+  getDomState,
+  undefineDomain,
+  destroyDomain,
+} from "../adapters/virsh.js";
 import { METADATA_NS } from "../core/domain-xml.js";
 import { DataError } from "../errors.js";
 import type { Context } from "../cli/context.js";
@@ -37,10 +44,16 @@ export async function existingAgentAction(
   if (stored && state !== undefined) {
     if (stored.specHash === p.plan.specHash) return "unchanged";
     if (recreate) return "recreate";
-    const changed = changedKeys(stored.config as unknown as Record<string, unknown>, p.inputs.config as unknown as Record<string, unknown>);
-    throw new DataError(`agent ${name} exists with a different spec (changed: ${changed.join(", ") || "domain type or root"})`, {
-      hint: `pass --recreate to replace its VM (the inbox is kept), or \`agentshare destroy ${name}\` first`,
-    });
+    const changed = changedKeys(
+      stored.config as unknown as Record<string, unknown>,
+      p.inputs.config as unknown as Record<string, unknown>,
+    );
+    throw new DataError(
+      `agent ${name} exists with a different spec (changed: ${changed.join(", ") || "domain type or root"})`,
+      {
+        hint: `pass --recreate to replace its VM (the inbox is kept), or \`agentshare destroy ${name}\` first`,
+      },
+    );
   }
   if (state !== undefined) {
     const xml = await dumpDomainXml(ctx.run, ctx.opts.connect, name);
@@ -52,7 +65,11 @@ export async function existingAgentAction(
   return "create";
 }
 
-async function timed<T>(timings: Partial<Record<ApplyStages, number>>, stage: ApplyStages, fn: () => Promise<T>): Promise<T> {
+async function timed<T>(
+  timings: Partial<Record<ApplyStages, number>>,
+  stage: ApplyStages,
+  fn: () => Promise<T>,
+): Promise<T> {
   const t0 = performance.now();
   const r = await fn();
   timings[stage] = Math.round(performance.now() - t0);
@@ -69,11 +86,16 @@ async function removeOldDomain(ctx: Context, p: PreparedAgent): Promise<void> {
 
 /** Dot-temp files left by an atomic write that was killed midway. */
 async function removeStaleTemps(dir: string): Promise<void> {
-  for (const f of await fsp.readdir(dir)) if (/^\..+\.tmp-\d+-[0-9a-f]+$/.test(f)) await fsp.rm(`${dir}/${f}`, { force: true });
+  for (const f of await fsp.readdir(dir))
+    if (/^\..+\.tmp-\d+-[0-9a-f]+$/.test(f)) await fsp.rm(`${dir}/${f}`, { force: true });
 }
 
 /** Creates or re-creates the agent; returns milliseconds per stage. spec.json is written last. */
-export async function applyProvision(ctx: Context, p: PreparedAgent, recreate: boolean): Promise<Partial<Record<ApplyStages, number>>> {
+export async function applyProvision(
+  ctx: Context,
+  p: PreparedAgent,
+  recreate: boolean,
+): Promise<Partial<Record<ApplyStages, number>>> {
   const a = p.inputs.agent;
   const c = p.inputs.config;
   const timings: Partial<Record<ApplyStages, number>> = {};
@@ -87,9 +109,12 @@ export async function applyProvision(ctx: Context, p: PreparedAgent, recreate: b
   if (inbox.ownerMismatch) ctx.out.warn(inbox.ownerMismatch);
   await timed(timings, "documents", async () => {
     await writeFileAtomic(a.token, `${p.inputs.token}\n`, 0o600);
+    await writeAgentKeys(a.dir, p.keys);
     await writeAgentDocuments(a.dir, p);
   });
-  await timed(timings, "seed", () => writeSeedIso(ctx.run, { userData: p.plan.userData, metaData: p.plan.metaData }, a.seedIso));
+  await timed(timings, "seed", () =>
+    writeSeedIso(ctx.run, { userData: p.plan.userData, metaData: p.plan.metaData }, a.seedIso),
+  );
   await timed(timings, "disk", async () => {
     await fsp.rm(a.disk, { force: true });
     if (!p.plan.imagePath) return;
