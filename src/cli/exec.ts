@@ -15,7 +15,7 @@ interface ExecFlags {
   run: boolean;
   timeout?: string;
   host?: string;
-  port: string;
+  port?: string;
   stdin?: boolean;
 }
 
@@ -25,8 +25,8 @@ export function parseExecFlags(name: string, argv: readonly string[], f: ExecFla
     throw new UsageError(`--user ${JSON.stringify(f.user)} is not a user name`, {
       hint: "e.g. --user agent",
     });
-  const port = /^\d{1,5}$/.test(f.port) ? Number(f.port) : NaN;
-  if (!(port >= 1 && port <= 65535))
+  const port = f.port === undefined ? undefined : /^\d{1,5}$/.test(f.port) ? Number(f.port) : NaN;
+  if (port !== undefined && !(port >= 1 && port <= 65535))
     throw new UsageError(`--port must be a TCP port 1-65535, got ${JSON.stringify(f.port)}`);
   if (f.host !== undefined && !/^[A-Za-z0-9.:_%-]+$/.test(f.host))
     throw new UsageError(`--host ${JSON.stringify(f.host)} is not a host name or IP address`);
@@ -57,7 +57,7 @@ export function registerExec(program: Command): void {
       "give up after this long (seconds, or 90s/5m): the command gets SIGTERM, exit 69",
     )
     .option("--host <addr>", "connect here instead of the guest's DHCP address (e.g. a forwarded port)")
-    .option("--port <port>", "SSH port", "22")
+    .option("--port <port>", "SSH port (default 22, or the forwarded port with access: loopback)")
     .option("--stdin", "pass this process's stdin to the command (by default it gets none)")
     .addHelpText("after", "\nExample: agentshare exec web1 -- python3 task.py --fast")
     .action(

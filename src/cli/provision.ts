@@ -11,6 +11,11 @@ const FIELD_FLAGS: Array<[flag: string, field: string, help: string]> = [
   ["--disk <size>", "disk", "overlay disk size, e.g. 20G"],
   ["--image <image>", "image", "base qcow2: a name in <state-dir>/images or an absolute path"],
   ["--network <name>", "network", "libvirt network"],
+  [
+    "--access <mode>",
+    "access",
+    "how the host reaches the guest: network (its DHCP address) or loopback (ports forwarded to 127.0.0.1, guest isolated)",
+  ],
   ["--command <cmd>", "command", "the agent's workload, run through the per-run wrapper"],
   ["--description <text>", "description", "free text kept in the domain XML"],
   ["--domain-type <type>", "domainType", "kvm, qemu (TCG) or auto"],

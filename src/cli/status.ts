@@ -10,12 +10,20 @@ function row(s: AgentStatus): string[] {
     s.name,
     s.state,
     s.ready ? "yes" : "no",
-    s.ip ?? "-",
+    s.ip === null ? "-" : s.forward ? `${s.ip} (ssh :${s.forward.ssh}, health :${s.forward.health})` : s.ip,
     s.inboxBytes === null ? "-" : formatBytes(s.inboxBytes),
     String(s.runs),
     s.latestRun ?? "-",
   ];
 }
+
+/** A status field as text: `forward` ({ health, ssh }) as "health :41001, ssh :41002". */
+const fieldText = (v: unknown): string =>
+  v !== null && typeof v === "object"
+    ? Object.entries(v)
+        .map(([k, x]) => `${k} :${String(x)}`)
+        .join(", ")
+    : String(v ?? "-");
 
 /** Left-aligned columns, two spaces apart. */
 export function formatTable(header: string[], rows: string[][]): string {
@@ -55,7 +63,7 @@ export function registerStatus(program: Command): void {
         const s = await agentStatus(ctx, name);
         ctx.out.result(s, () =>
           Object.entries(s)
-            .map(([k, v]) => `${k.padEnd(11)} ${v ?? "-"}`)
+            .map(([k, v]) => `${k.padEnd(11)} ${fieldText(v)}`)
             .join("\n"),
         );
         return s.state === "running" && s.ready ? 0 : 3;

@@ -28,6 +28,13 @@ export interface PlanInputs {
    * bootloader); used for direct kernel boot when the config names no kernel of its own.
    */
   imageKernel?: { path: string; initrd: string; cmdline: string };
+  /** Host ports on 127.0.0.1 for the guest's health server and SSH, with `access: loopback`. */
+  forward?: HostForward;
+}
+
+export interface HostForward {
+  health: number;
+  ssh: number;
 }
 
 export interface AgentPlan {
@@ -80,6 +87,15 @@ function kernelOf(inputs: PlanInputs) {
   return {};
 }
 
+function loopbackForwardOf(inputs: PlanInputs) {
+  const f = inputs.forward;
+  if (!f) throw new Error("access: loopback needs the host ports in PlanInputs.forward");
+  return [
+    { hostPort: f.health, guestPort: inputs.config.healthPort },
+    { hostPort: f.ssh, guestPort: 22 },
+  ];
+}
+
 export function planAgent(inputs: PlanInputs): AgentPlan {
   const { config: c, agent, host } = inputs;
   const specHash = specHashOf(inputs);
@@ -98,6 +114,7 @@ export function planAgent(inputs: PlanInputs): AgentPlan {
     inboxDir: agent.inbox,
     readonlyGlobal: inputs.readonlyVirtiofs,
     network: c.network,
+    ...(c.access === "loopback" ? { loopbackForward: loopbackForwardOf(inputs) } : {}),
     consoleLog: agent.consoleLog,
     metadata: { specHash, createdAt: inputs.createdAt, command: c.command, instanceId: inputs.instanceId },
   });

@@ -5,6 +5,8 @@ import { findXmlIllegal } from "./xml-text.js";
 import { parseDuration, parseSize } from "./units.js";
 
 export type DomainTypeChoice = "kvm" | "qemu" | "auto";
+/** How the host reaches the guest: its address on the libvirt network, or ports forwarded to 127.0.0.1. */
+export type AccessMode = "network" | "loopback";
 
 export interface AgentConfig {
   memory: number;
@@ -12,6 +14,7 @@ export interface AgentConfig {
   disk: string;
   image: string | null;
   network: string | null;
+  access: AccessMode;
   uid: number;
   gid: number;
   sshKeys: string[];
@@ -44,6 +47,7 @@ export const BUILTIN_CONFIG: Config = {
     disk: "20G",
     image: "debian-12",
     network: "default",
+    access: "network",
     uid: 1000,
     gid: 1000,
     sshKeys: [],
@@ -116,6 +120,7 @@ const AGENT_FIELDS: Record<keyof AgentConfig, Check> = {
   disk: sizeText('must be a size such as "20G"'),
   image: nullable(imageRef),
   network: nullable(text({ pattern: /^[A-Za-z0-9_.-]+$/, rule: "must be a libvirt network name" })),
+  access: text({ pattern: /^(network|loopback)$/, rule: "must be network or loopback" }),
   uid: int(1, 2 ** 31 - 2),
   gid: int(1, 2 ** 31 - 2),
   sshKeys: (v) => {

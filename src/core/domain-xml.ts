@@ -23,6 +23,11 @@ export interface DomainSpec {
   readonlyGlobal: boolean;
   /** libvirt network name, or null for no network interface. */
   network: string | null;
+  /**
+   * Instead of a libvirt network: QEMU user-mode networking, isolated (`restrict=on`: the guest
+   * reaches nothing outside), with these guest ports forwarded to 127.0.0.1 on the host.
+   */
+  loopbackForward?: ReadonlyArray<{ hostPort: number; guestPort: number }>;
   consoleLog: string;
   metadata: { specHash: string; createdAt: string; command: string; instanceId: string };
 }
@@ -86,6 +91,23 @@ function disks(spec: DomainSpec) {
   return list;
 }
 
+export const QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0";
+
+/**
+ * libvirt 9.0 has no port forwarding for `<interface type='user'>` (that needs passt): the netdev
+ * goes to QEMU directly. Its NIC needs a fixed slot libvirt leaves free on q35's pcie.0: QEMU
+ * sees these arguments before libvirt's devices (slot 1 and up: root ports; 0x1f: ICH9).
+ */
+function loopbackNetArgs(fwd: NonNullable<DomainSpec["loopbackForward"]>): string[] {
+  const rules = fwd.map((f) => `hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`);
+  return [
+    "-netdev",
+    ["user", "id=asnet0", "restrict=on", ...rules].join(","),
+    "-device",
+    "virtio-net-pci,netdev=asnet0,bus=pcie.0,addr=0x1e",
+  ];
+}
+
 /** Builds the domain XML: memfd shared memory, two virtiofs shares, seed disk, serial console logged to a file. */
 export function buildDomainXml(spec: DomainSpec): string {
   const m = spec.metadata;
@@ -95,7 +117,7 @@ export function buildDomainXml(spec: DomainSpec): string {
       filesystem(spec.globalDir, GLOBAL_TAG, spec.readonlyGlobal),
       filesystem(spec.inboxDir, INBOX_TAG, false),
     ],
-    ...(spec.network
+    ...(spec.network && !spec.loopbackForward
       ? {
           interface: {
             "@type": "network",
@@ -114,6 +136,7 @@ export function buildDomainXml(spec: DomainSpec): string {
   };
   const domain = {
     "@type": spec.domainType,
+    ...(spec.loopbackForward ? { "@xmlns:qemu": QEMU_NS } : {}),
     name: t(spec.name),
     uuid: t(spec.uuid),
     ...(spec.description ? { description: t(spec.description) } : {}),
@@ -136,6 +159,13 @@ export function buildDomainXml(spec: DomainSpec): string {
     on_reboot: "restart",
     on_crash: "destroy",
     devices,
+    ...(spec.loopbackForward
+      ? {
+          "qemu:commandline": {
+            "qemu:arg": loopbackNetArgs(spec.loopbackForward).map((v) => ({ "@value": v })),
+          },
+        }
+      : {}),
   };
   return builder.build({ domain }) as string;
 }

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { basename, dirname } from "node:path";
 import { probeKvm } from "../adapters/kvm.js";
+import { freeLoopbackPorts } from "../adapters/ports.js";
 import { makeAgentKeys, type AgentKeyPairs } from "../adapters/ssh-keys.js";
 import { planAgent, resolveImagePath, type AgentPlan, type PlanInputs } from "../core/agent-plan.js";
 import type { AgentConfig } from "../core/config.js";
@@ -54,6 +55,12 @@ async function imageKernelOf(c: AgentConfig, host: HostPaths): Promise<PlanInput
   return set && { path: set.files.vmlinuz, initrd: set.files.initrd, cmdline: set.meta.cmdline };
 }
 
+/** Host ports for `access: loopback`, free when provision plans (kept in spec.json afterwards). */
+async function pickForward(): Promise<PlanInputs["forward"]> {
+  const [health, ssh] = await freeLoopbackPorts(2);
+  return { health: health!, ssh: ssh! };
+}
+
 /** Validates and resolves everything about an agent; no change on disk. */
 export async function prepareAgent(ctx: Context, opts: SpecOptions): Promise<PreparedAgent> {
   assertAgentName(opts.name);
@@ -67,6 +74,7 @@ export async function prepareAgent(ctx: Context, opts: SpecOptions): Promise<Pre
   const now = ctx.clock();
   const keys = makeAgentKeys(opts.name);
   const imageKernel = await imageKernelOf(loaded.config.agent, ctx.paths);
+  const forward = loaded.config.agent.access === "loopback" ? await pickForward() : undefined;
   const inputs: PlanInputs = {
     name: opts.name,
     config: loaded.config.agent,
@@ -85,6 +93,7 @@ export async function prepareAgent(ctx: Context, opts: SpecOptions): Promise<Pre
       hostPublicKey: keys.hostPublicKey,
     },
     ...(imageKernel ? { imageKernel } : {}),
+    ...(forward ? { forward } : {}),
   };
   return { inputs, plan: planAgent(inputs), profile: loaded.profile, domainTypeReason: dt.reason, keys };
 }

@@ -6,7 +6,7 @@ import { agentPaths } from "../core/paths.js";
 import { NotFoundError, ToolError } from "../errors.js";
 import type { Context } from "../cli/context.js";
 import { assertAgentName } from "./agent-spec.js";
-import { readStoredSpec } from "./provision-files.js";
+import { readStoredSpec, type StoredSpec } from "./provision-files.js";
 
 export interface Endpoint {
   url: string;
@@ -15,6 +15,31 @@ export interface Endpoint {
 
 const ROUTE_HINT =
   "if the host cannot reach the guest's network, forward the port and use `agentshare attach --url http://127.0.0.1:PORT --token-file <state-dir>/agents/NAME/token NAME` (docs/protocol.md)";
+
+/** How the host reaches a running guest: host, health server port and SSH port. */
+export interface GuestAccess {
+  host: string;
+  healthPort: number;
+  sshPort: number;
+  forwarded: boolean;
+}
+
+/**
+ * `access: loopback` → 127.0.0.1 and the ports forwarded at provision (no lookup, no traffic
+ * off the host); otherwise the guest's address from libvirt's DHCP lease, or undefined.
+ */
+export async function guestAccess(
+  ctx: Pick<Context, "run" | "opts">,
+  name: string,
+  spec: Pick<StoredSpec, "healthPort" | "forward"> | undefined,
+): Promise<GuestAccess | undefined> {
+  if (spec?.forward)
+    return { host: "127.0.0.1", healthPort: spec.forward.health, sshPort: spec.forward.ssh, forwarded: true };
+  const host = (await getDomAddresses(ctx.run, ctx.opts.connect, name))[0];
+  return host === undefined
+    ? undefined
+    : { host, healthPort: spec?.healthPort ?? 8118, sshPort: 22, forwarded: false };
+}
 
 /** Looks up the agent's guest address (virsh domifaddr, lease source) and its token in the state dir. */
 export async function resolveAgentEndpoint(ctx: Context, name: string): Promise<Endpoint> {
@@ -28,11 +53,11 @@ export async function resolveAgentEndpoint(ctx: Context, name: string): Promise<
     throw new ToolError(`agent ${name} is not running (${state ?? "not defined"})`, {
       hint: `start it: agentshare provision ${name}`,
     });
-  const addresses = await getDomAddresses(ctx.run, ctx.opts.connect, name);
-  if (!addresses[0])
+  const where = await guestAccess(ctx, name, spec);
+  if (!where)
     throw new ToolError(`agent ${name} has no IPv4 address in libvirt's DHCP leases yet`, {
       hint: `wait until it is ready (agentshare status ${name}); ${ROUTE_HINT}`,
     });
   const token = (await fsp.readFile(a.token, "utf8")).trim();
-  return { url: `http://${addresses[0]}:${spec.healthPort}`, token };
+  return { url: `http://${where.host}:${where.healthPort}`, token };
 }

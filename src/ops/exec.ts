@@ -9,7 +9,8 @@ import { DataError, NotFoundError, ToolError, UsageError } from "../errors.js";
 import { lstatOrUndefined } from "../adapters/fs.js";
 import { sshConnect, sshExec } from "../adapters/ssh.js";
 import { loadAgentKeys } from "../adapters/ssh-keys.js";
-import { getDomAddresses } from "../adapters/virsh.js";
+import { guestAccess } from "./endpoint.js";
+import { readStoredSpec } from "./provision-files.js";
 
 /** The per-run wrapper on the guest's PATH (cloud-init/agentshare-run). */
 export const RUN_WRAPPER = "agentshare-run";
@@ -21,7 +22,8 @@ export interface ExecRequest {
   /** Through agentshare-run (a new run in the inbox) when true; the command as is when false. */
   run: boolean;
   host?: string;
-  port: number;
+  /** SSH port; default 22, or the forwarded one for `access: loopback`. */
+  port?: number;
   timeoutMs?: number;
   /** Pass on SIGINT/SIGTERM/SIGHUP of this process to the remote command. */
   forwardSignals?: boolean;
@@ -58,16 +60,19 @@ export function signalExitCode(signal: string): number {
 const statusHint = (name: string) =>
   `is the VM running and ready? \`agentshare status ${name}\`; if the host cannot route to the guest, forward a port and pass --host/--port (docs/exec.md)`;
 
-/** The guest's address: --host, else its DHCP lease from libvirt. */
-async function resolveHost(ctx: Pick<Context, "run" | "opts">, name: string, host?: string): Promise<string> {
-  if (host !== undefined) return host;
-  const addrs = await getDomAddresses(ctx.run, ctx.opts.connect, name);
-  const first = addrs[0];
-  if (first === undefined)
-    throw new ToolError(`agent ${name} has no IPv4 address yet (no DHCP lease on its libvirt network)`, {
-      hint: statusHint(name),
+/** The guest's SSH address: --host/--port, else the loopback forward or its DHCP lease. */
+async function resolvePeer(
+  ctx: Pick<Context, "run" | "opts">,
+  req: ExecRequest,
+  specFile: string,
+): Promise<{ host: string; port: number }> {
+  if (req.host !== undefined) return { host: req.host, port: req.port ?? 22 };
+  const where = await guestAccess(ctx, req.name, await readStoredSpec(specFile));
+  if (where === undefined)
+    throw new ToolError(`agent ${req.name} has no IPv4 address yet (no DHCP lease on its libvirt network)`, {
+      hint: statusHint(req.name),
     });
-  return first;
+  return { host: where.host, port: req.port ?? where.sshPort };
 }
 
 /** Checks the agent, loads its keys, finds its address and logs in (host key checked). */
@@ -80,17 +85,17 @@ async function connectAgent(ctx: Pick<Context, "run" | "opts" | "paths">, req: E
       hint: `provision it first: \`agentshare provision ${req.name}\` (or check --state-dir)`,
     });
   const keys = await loadAgentKeys(ap.dir);
-  const host = await resolveHost(ctx, req.name, req.host);
+  const { host, port } = await resolvePeer(ctx, req, ap.spec);
   const peer = {
     host,
-    port: req.port,
+    port,
     username: req.user,
     label: `agent ${req.name}`,
     knownHostsPath: keys.knownHostsPath,
     hint: statusHint(req.name),
   };
   const conn = await sshConnect({ ...peer, privateKey: keys.privateKey, hostKeys: keys.hostKeys });
-  return { conn, host, where: `${peer.label} at ${host}:${req.port}`, hint: peer.hint };
+  return { conn, host, where: `${peer.label} at ${host}:${port}`, hint: peer.hint };
 }
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;

@@ -14,6 +14,8 @@ export interface StoredSpec {
   profile: string;
   domainType: "kvm" | "qemu";
   healthPort: number;
+  /** With `access: loopback`: where on 127.0.0.1 the guest's health server and SSH are forwarded. */
+  forward?: { health: number; ssh: number };
   config: PreparedAgent["inputs"]["config"];
 }
 
@@ -28,6 +30,7 @@ export function storedSpecOf(p: PreparedAgent): StoredSpec {
     profile: p.profile,
     domainType: i.domainType,
     healthPort: i.config.healthPort,
+    ...(i.forward ? { forward: i.forward } : {}),
     config: i.config,
   };
 }

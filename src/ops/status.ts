@@ -4,7 +4,7 @@ import { promises as fsp } from "node:fs";
 import { join } from "node:path";
 import { measureTree } from "../adapters/du.js";
 import { lstatOrUndefined } from "../adapters/fs.js";
-import { getDomAddresses, getDomState } from "../adapters/virsh.js";
+import { getDomState } from "../adapters/virsh.js";
 import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
 import { compareRunNamesNewestFirst, parseRunName, type RunName } from "../core/run-names.js";
@@ -12,6 +12,7 @@ import { NotFoundError } from "../errors.js";
 import type { Context } from "../cli/context.js";
 import { assertAgentName } from "./agent-spec.js";
 import { readStoredSpec } from "./provision-files.js";
+import { guestAccess } from "./endpoint.js";
 import { markerMatches } from "./wait-ready.js";
 
 export interface AgentStatus {
@@ -19,6 +20,8 @@ export interface AgentStatus {
   state: string;
   ready: boolean;
   ip: string | null;
+  /** With `access: loopback`: the host ports on 127.0.0.1 forwarded to the guest. */
+  forward: { health: number; ssh: number } | null;
   inbox: string;
   inboxBytes: number | null;
   runs: number;
@@ -52,9 +55,7 @@ export async function agentStatus(ctx: Context, name: string, withSize = true): 
     throw new NotFoundError(`no agent named ${name}`, { hint: "`agentshare list` shows the agents" });
   const running = state === "running";
   const ready = running && stored !== undefined && (await markerMatches(a.readyMarker, stored.instanceId));
-  const ip = running
-    ? ((await getDomAddresses(ctx.run, ctx.opts.connect, name).catch(() => []))[0] ?? null)
-    : null;
+  const ip = running ? ((await guestAccess(ctx, name, stored).catch(() => undefined))?.host ?? null) : null;
   const hasInbox = (await lstatOrUndefined(a.inbox))?.isDirectory() ?? false;
   const sizes =
     withSize && hasInbox ? await measureTree(ctx.run, a.inbox, 0).catch(() => undefined) : undefined;
@@ -64,6 +65,7 @@ export async function agentStatus(ctx: Context, name: string, withSize = true): 
     state: state ?? "not defined",
     ready,
     ip,
+    forward: stored?.forward ?? null,
     inbox: a.inbox,
     inboxBytes: sizes?.get(a.inbox) ?? null,
     runs: runs.length,

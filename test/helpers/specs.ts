@@ -84,6 +84,17 @@ export const goldenCases: Array<{ name: string; domain: DomainSpec; userData: Us
     },
   },
   {
+    name: "loopback-access",
+    domain: {
+      ...baseDomain,
+      loopbackForward: [
+        { hostPort: 41001, guestPort: 8118 },
+        { hostPort: 41002, guestPort: 22 },
+      ],
+    },
+    userData: baseUserData,
+  },
+  {
     name: "specials",
     domain: {
       ...baseDomain,

@@ -45,11 +45,31 @@ describe("buildDomainXml", () => {
 
   it("attaches the seed as a read-only virtio disk after the overlay (the cloud kernel has no AHCI)", () => {
     const disks = [parse(buildDomainXml(baseDomain)).domain.devices.disk].flat() as any[];
-    expect(disks.map((x) => [x.target["@dev"], x.target["@bus"], "readonly" in x, x.driver["@type"]])).toEqual([
+    expect(
+      disks.map((x) => [x.target["@dev"], x.target["@bus"], "readonly" in x, x.driver["@type"]]),
+    ).toEqual([
       ["vda", "virtio", false, "qcow2"],
       ["vdb", "virtio", true, "raw"],
     ]);
     expect(disks[1].source["@file"]).toBe(baseDomain.seedIso);
+  });
+
+  it("with loopback access: no libvirt interface, an isolated user-mode netdev forwarding to 127.0.0.1", () => {
+    const fwd = [
+      { hostPort: 40000, guestPort: 8118 },
+      { hostPort: 40001, guestPort: 22 },
+    ];
+    const d = parse(buildDomainXml({ ...baseDomain, loopbackForward: fwd })).domain;
+    expect(d.devices.interface).toBeUndefined();
+    expect(d["@xmlns:qemu"]).toBe("http://libvirt.org/schemas/domain/qemu/1.0");
+    const args = ([d["qemu:commandline"]["qemu:arg"]].flat() as any[]).map((a) => a["@value"]);
+    expect(args).toEqual([
+      "-netdev",
+      "user,id=asnet0,restrict=on,hostfwd=tcp:127.0.0.1:40000-:8118,hostfwd=tcp:127.0.0.1:40001-:22",
+      "-device",
+      "virtio-net-pci,netdev=asnet0,bus=pcie.0,addr=0x1e",
+    ]);
+    expect(parse(buildDomainXml(baseDomain)).domain["qemu:commandline"]).toBeUndefined();
   });
 
   it("attaches no disk for direct kernel boot without an image", () => {
