@@ -11,7 +11,8 @@ set -euo pipefail
 
 URI=qemu:///system
 PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libxml2-utils genisoimage
-  cloud-init dnsmasq-base iptables busybox-static linux-image-cloud-amd64 cpio netcat-openbsd openssh-server)
+  cloud-init dnsmasq-base iptables busybox-static linux-image-cloud-amd64 cpio netcat-openbsd openssh-server
+  debootstrap e2fsprogs)
 DAEMON_TIMEOUT=${AGENTSHARE_DAEMON_TIMEOUT:-30}
 network=1
 quiet=0
