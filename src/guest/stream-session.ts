@@ -69,7 +69,16 @@ export class StreamSession implements Subscriber {
     });
     const dir = resume ? await runDir(this.o.inbox, resume.run) : undefined;
     if (resume && dir) this.#follow(resume.run, dir, resume.pos);
-    else if (!resume && this.hub.current) await this.#adopt(this.hub.current, null, true);
+    else if (!resume && this.hub.current) {
+      // Positioning (from/tail) awaits between cursors, and the run dir's watcher may fire
+      // meanwhile: hold the pump off until every cursor is placed, or it reads from byte 0.
+      this.#busy = true;
+      try {
+        await this.#adopt(this.hub.current, null, true);
+      } finally {
+        this.#busy = false;
+      }
+    }
     this.hub.add(this);
     this.poke();
   }

@@ -119,10 +119,22 @@ test("--tail, --from end, and -c --json reproduce each stream", async () => {
   const tail = attach(srv, ["a1", "--tail", "2", "--no-follow"]);
   expect(await tail.exited).toBe(0);
   expect(tail.out.bytes().toString()).toBe("o2\no3\n");
-  const end = attach(srv, ["a1", "--from", "end"]);
-  await new Promise((r) => setTimeout(r, 500));
+  // --json shows when the server has positioned the stream (its `run` event): append only then
+  const end = attach(srv, ["--json", "a1", "--from", "end"]);
+  const endText = () => end.out.bytes().toString();
+  await waitFor(() => endText().includes('"event":"run"'), 15_000, "the from-end stream's run event");
   await appendFile(join(runDir, "stdout.log"), "o4\n");
-  await until(end.out, Buffer.from("o4\n"), "from end");
+  await waitFor(
+    () => endText().includes('"text":"o4\\n"'),
+    15_000,
+    () => `o4 from end: ${endText()}`,
+  );
+  const endData = endText()
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { event: string; text?: string })
+    .filter((e) => e.event === "data");
+  expect(endData.map((e) => e.text)).toEqual(["o4\n"]);
   const json = attach(srv, ["--json", "a1", "-c", "--no-follow"]);
   expect(await json.exited).toBe(0);
   const events = json.out
