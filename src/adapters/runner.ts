@@ -38,6 +38,17 @@ export const localRunner: Runner = async (file, args, opts = {}) => {
   return { exitCode: r.exitCode, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
 };
 
+/** Wraps a runner to report each command line, its exit code and its time (for `--debug`). */
+export function tracingRunner(inner: Runner, write: (line: string) => void): Runner {
+  return async (file, args, opts) => {
+    const t0 = performance.now();
+    const r = await inner(file, args, opts);
+    const ms = (performance.now() - t0).toFixed(0);
+    write(`agentshare: debug: ${[file, ...args].join(" ")} → exit ${r.exitCode ?? "?"} in ${ms} ms\n`);
+    return r;
+  };
+}
+
 /** Runs and returns stdout, or throws a ToolError naming the command line and its stderr. */
 export async function runChecked(
   run: Runner,

@@ -1,6 +1,6 @@
 // What every command gets: resolved global options, paths, a runner, output helpers.
 import type { Command } from "commander";
-import { localRunner, type Runner } from "../adapters/runner.js";
+import { localRunner, tracingRunner, type Runner } from "../adapters/runner.js";
 import { UsageError } from "../errors.js";
 import { checkHostDir, DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths, type HostPaths } from "../core/paths.js";
 import { createOutput, type Output } from "./output.js";
@@ -67,7 +67,7 @@ export function contextOf(cmd: Command): Context {
   return {
     opts,
     paths: hostPaths(opts.root, opts.stateDir),
-    run: localRunner,
+    run: opts.debug ? tracingRunner(localRunner, (l) => process.stderr.write(l)) : localRunner,
     out: createOutput(opts),
     clock: () => new Date(),
   };

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freeLoopbackPorts } from "../../src/adapters/ports.js";
-import type { Runner } from "../../src/adapters/runner.js";
+import { tracingRunner, type Runner } from "../../src/adapters/runner.js";
 import { guestAccess } from "../../src/ops/endpoint.js";
 
 const lease = readFileSync(join(import.meta.dirname, "../fixtures/virsh/domifaddr-lease.stdout"), "utf8");
@@ -65,5 +65,17 @@ describe("freeLoopbackPorts", () => {
       );
       await new Promise((r) => s.close(r));
     }
+  });
+});
+
+describe("tracingRunner (--debug)", () => {
+  it("reports each command line with its exit code and time, and passes the result through", async () => {
+    const lines: string[] = [];
+    const inner: Runner = async () =>
+      ({ exitCode: 3, stdout: "out", stderr: "" }) as Awaited<ReturnType<Runner>>;
+    const r = await tracingRunner(inner, (l) => lines.push(l))("virsh", ["-c", "qemu:///system", "version"]);
+    expect(r).toMatchObject({ exitCode: 3, stdout: "out" });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^agentshare: debug: virsh -c qemu:\/\/\/system version → exit 3 in \d+ ms\n$/);
   });
 });
