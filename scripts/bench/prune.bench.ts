@@ -1,7 +1,7 @@
 // prune of 10,000 run directories (~23 files each) against `rm -rf --one-file-system` of an
 // identical copy, run side by side and alternating, median of 3. prune runs in-process (the
-// op the CLI calls, keep-last 1, so it deletes 9,999 runs: du sizing, a rename per run into
-// the trash, one rm of the batch, an audit line per run); `cp -a` makes each fresh copy.
+// op the CLI calls, keep-last 1, so it deletes 9,999 runs: a rename per run into the trash,
+// du then rm per part, all audit lines in one append); `cp -a` makes each fresh copy.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

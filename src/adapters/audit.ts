@@ -1,6 +1,7 @@
 // The audit log: <state-dir>/audit.jsonl, one JSON object per line, appended (O_APPEND),
 // never rewritten. Every verb that changes shared data or VMs records itself here.
 import { constants, promises as fsp } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 
 export interface AuditRecord {
   verb: string;
@@ -9,17 +10,60 @@ export interface AuditRecord {
   [key: string]: unknown;
 }
 
-/** Appends one line; `time` is added from the clock. A single write(2) under 4 KiB keeps lines whole. */
+/** Lines are grouped into writes of at most this many bytes (a longer line is written alone). */
+export const AUDIT_WRITE_BYTES = 64 * 1024;
+
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
+
+/** The line for one record: `time` from the clock first, then the record's own fields. */
+export const buildAuditLine = (record: AuditRecord, now: Date): string =>
+  `${JSON.stringify({ time: now.toISOString(), ...record })}\n`;
+
+/** Writes all of `buf`, resuming after a short write (only on a full disk or a signal). */
+async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+  for (let off = 0; off < buf.length;) off += (await fh.write(buf, off)).bytesWritten;
+}
+
+/**
+ * Appends one line per record, in order, with a single open (O_APPEND, created 0600). Lines
+ * are grouped into writes that end on a line boundary, so each line goes out whole inside
+ * one write(2). With O_APPEND, Linux moves to the end of a regular file and writes under the
+ * inode lock (ext4, xfs, tmpfs), so another appender's lines land between two groups, never
+ * inside a line; the PIPE_BUF limit is a rule for pipes, not needed here. Only a short write
+ * (full disk, signal) could split a line, where the rest follows in the next write. `time`
+ * is read from the clock for each record.
+ */
+export async function appendAuditLines(
+  auditLog: string,
+  records: readonly AuditRecord[],
+  clock: () => Date = () => new Date(),
+): Promise<void> {
+  if (!records.length) return;
+  const fh = await fsp.open(auditLog, OPEN_FLAGS, 0o600);
+  try {
+    let group: Buffer[] = [];
+    let size = 0;
+    for (const record of records) {
+      const line = Buffer.from(buildAuditLine(record, clock()));
+      if (size > 0 && size + line.length > AUDIT_WRITE_BYTES) {
+        await writeAll(fh, Buffer.concat(group, size));
+        group = [];
+        size = 0;
+      }
+      group.push(line);
+      size += line.length;
+    }
+    await writeAll(fh, Buffer.concat(group, size));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Appends one line; `time` is added from the clock (see appendAuditLines). */
 export async function appendAudit(
   auditLog: string,
   record: AuditRecord,
   clock: () => Date = () => new Date(),
 ): Promise<void> {
-  const line = `${JSON.stringify({ time: clock().toISOString(), ...record })}\n`;
-  const fh = await fsp.open(auditLog, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
-  try {
-    await fh.write(line);
-  } finally {
-    await fh.close();
-  }
+  await appendAuditLines(auditLog, [record], clock);
 }

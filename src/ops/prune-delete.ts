@@ -1,11 +1,12 @@
 // Applying a prune plan to one inbox: victims are moved into a host-only trash batch, split
 // into one part per CPU; each part is measured (du: no symlinks, one device, so sizes are
 // counted before deletion, in a tree the guest can no longer reach by path) and removed
-// with `rm -rf --one-file-system`, the parts in parallel. One audit line per deleted run.
-import { mkdir } from "node:fs/promises";
+// with `rm -rf --one-file-system`, the parts in parallel. One audit line per deleted run,
+// all of an inbox's lines appended with one open.
+import { mkdir, rmdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { appendAudit } from "../adapters/audit.js";
+import { appendAuditLines } from "../adapters/audit.js";
 import { measureTree } from "../adapters/du.js";
 import { makeTrashBatch, moveIntoTrash, removeTree } from "../adapters/safe-delete.js";
 import type { Context } from "../cli/context.js";
@@ -19,18 +20,6 @@ export interface PrunedRun {
   reason: DeleteReason;
   deleted: boolean;
   why?: string;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Measures then removes one part of the batch; marks its runs deleted (or why not). */
@@ -63,28 +52,30 @@ export async function deleteRuns(
   );
   for (const p of parts) await mkdir(p, { mode: 0o700 });
   const moved: PrunedRun[][] = parts.map(() => []);
-  await eachLimit(runs, 16, async (r, i) => {
-    const outcome = await moveIntoTrash(
-      runsDir,
-      r.name,
-      parts[i % parts.length] as string,
-      scan.dev,
-      isRunName,
-    );
-    if (outcome.moved) moved[i % parts.length]?.push(r);
+  runs.forEach((r, i) => {
+    const part = i % parts.length;
+    const outcome = moveIntoTrash(runsDir, r.name, parts[part] as string, scan.dev, isRunName);
+    if (outcome.moved) moved[part]?.push(r);
     else r.why = outcome.why;
   });
   await Promise.all(parts.map((p, i) => measureAndRemove(ctx, p, moved[i] ?? [])));
-  await removeTree(ctx.run, batch);
-  await eachLimit(moved.flat(), 16, async (r) => {
-    const rec = {
-      verb: "prune",
-      agent,
-      run: r.name,
-      bytes: r.bytes,
-      reason: r.reason,
-      result: r.deleted ? "ok" : "error",
-    };
-    await appendAudit(ctx.paths.auditLog, rec, ctx.clock);
-  });
+  await removeBatch(ctx, batch);
+  const records = moved.flat().map((r) => ({
+    verb: "prune",
+    agent,
+    run: r.name,
+    bytes: r.bytes,
+    reason: r.reason,
+    result: r.deleted ? "ok" : "error",
+  }));
+  await appendAuditLines(ctx.paths.auditLog, records, ctx.clock);
+}
+
+/** Removes the batch folder once its parts are gone: rmdir (no spawn), else rm retries what is left. */
+async function removeBatch(ctx: Context, batch: string): Promise<void> {
+  const emptied = await rmdir(batch).then(
+    () => true,
+    () => false,
+  );
+  if (!emptied) await removeTree(ctx.run, batch);
 }
