@@ -1,6 +1,7 @@
 // What every command gets: resolved global options, paths, a runner, output helpers.
+// Loaded on every start, so it imports no op or adapter: see commands.ts.
 import type { Command } from "commander";
-import { localRunner, type Runner } from "../adapters/runner.js";
+import type { Runner } from "../adapters/runner.js";
 import { UsageError } from "../errors.js";
 import { checkHostDir, DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths, type HostPaths } from "../core/paths.js";
 import { createOutput, type Output } from "./output.js";
@@ -67,11 +68,17 @@ export function contextOf(cmd: Command): Context {
   return {
     opts,
     paths: hostPaths(opts.root, opts.stateDir),
-    run: localRunner,
+    run: localRun,
     out: createOutput(opts),
     clock: () => new Date(),
   };
 }
+
+/** The local runner (execa), imported on its first call rather than on every start. */
+const localRun: Runner = async (file, args, opts) => {
+  const { localRunner } = await import("../adapters/runner.js");
+  return localRunner(file, args, opts);
+};
 
 let requestedExit = 0;
 
