@@ -17,6 +17,33 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
   {
+    // every start registers all verbs: ops, adapters and heavy packages load in the action,
+    // with `await import()` (src/cli/commands.ts); types may still be imported
+    files: ["src/cli/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "../ops/*",
+                "../adapters/*",
+                "execa",
+                "ssh2",
+                "eventsource",
+                "fast-xml-parser",
+                "js-yaml",
+              ],
+              allowTypeImports: true,
+              message: "load it in the command's action with `await import()` (see src/cli/commands.ts)",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // core is pure: no I/O modules (ARCHITECTURE.md, Layers)
     files: ["src/core/**/*.ts"],
     rules: {

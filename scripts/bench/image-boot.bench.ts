@@ -7,9 +7,8 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { localRunner } from "../../src/adapters/runner.js";
 import { createOutput } from "../../src/cli/output.js";
-import { hostPaths } from "../../src/core/paths.js";
+import { DEFAULT_IMAGE_CACHE, hostPaths } from "../../src/core/paths.js";
 import { buildImage } from "../../src/ops/image-build.js";
-import { DEFAULT_IMAGE_CACHE } from "../../src/ops/image-cache.js";
 import { bootImage, type BootResult } from "./image-boot-harness.js";
 import { checkConsole, checkDiag } from "./image-boot-spec.js";
 

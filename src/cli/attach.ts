@@ -4,8 +4,7 @@ import type { Command } from "commander";
 import type { StreamKind } from "../core/sse.js";
 import { checkAgentName } from "../core/names.js";
 import { DataError, NotFoundError, UsageError } from "../errors.js";
-import { attach, type AttachTarget } from "../ops/attach.js";
-import { resolveAgentEndpoint } from "../ops/endpoint.js";
+import type { AttachTarget } from "../ops/attach.js";
 import { createSink } from "./attach-output.js";
 import { act, contextOf, type Context } from "./context.js";
 
@@ -39,7 +38,10 @@ export function parseAttachArgs(name: string, stream: string | undefined, f: Att
 }
 
 async function targetOf(ctx: Context, name: string, f: AttachFlags): Promise<AttachTarget> {
-  if (!f.url || !f.tokenFile) return resolveAgentEndpoint(ctx, name);
+  if (!f.url || !f.tokenFile) {
+    const { resolveAgentEndpoint } = await import("../ops/endpoint.js");
+    return resolveAgentEndpoint(ctx, name);
+  }
   if (!/^https?:\/\//.test(f.url)) throw new UsageError(`--url must be an http(s) URL, got ${f.url}`);
   const token = await readFile(f.tokenFile, "utf8").catch((err: NodeJS.ErrnoException) => {
     throw new NotFoundError(`cannot read --token-file ${f.tokenFile}: ${err.code ?? err.message}`);
@@ -67,6 +69,7 @@ export function registerAttach(program: Command): void {
         const ctx = contextOf(cmd);
         const a = parseAttachArgs(name, stream, f);
         const target = await targetOf(ctx, name, f);
+        const { attach } = await import("../ops/attach.js");
         const ac = new AbortController();
         const stop = () => ac.abort();
         process.once("SIGINT", stop);

@@ -1,7 +1,6 @@
 // `agentshare collect NAME PATH [--as NEWNAME]`: one file from an agent's inbox into staging.
 import type { Command } from "commander";
 import { parseSize, formatBytes } from "../core/units.js";
-import { collect } from "../ops/collect.js";
 import { UsageError } from "../errors.js";
 import { act, contextOf } from "./context.js";
 
@@ -29,6 +28,7 @@ export function registerCollect(program: Command): void {
             throw new UsageError(`--max-size ${JSON.stringify(o.maxSize)} is not a size`, {
               hint: 'use e.g. "1G" or "200M"',
             });
+          const { collect } = await import("../ops/collect.js");
           const r = await collect(ctx, { agent, path, as: o.as, force: o.force, maxBytes });
           ctx.out.result(
             { ok: true, ...r },

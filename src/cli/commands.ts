@@ -1,4 +1,8 @@
 // Every verb registers itself here; one file per verb under src/cli/.
+// Registering runs on every start (even --version), so a verb file statically imports only
+// commander, other src/cli/ files, core/ and errors; its action loads the op it calls with
+// `await import("../ops/….js")` (types come in with `import type`). ESLint enforces this, and
+// test/unit/cli-startup.test.ts checks what `--version` and every `--help` load.
 import type { Command } from "commander";
 import { registerInit } from "./init.js";
 import { registerProvision } from "./provision.js";

@@ -1,6 +1,7 @@
 // What every command gets: resolved global options, paths, a runner, output helpers.
+// Loaded on every start, so it imports no op or adapter: see commands.ts.
 import type { Command } from "commander";
-import { localRunner, tracingRunner, type Runner } from "../adapters/runner.js";
+import type { Runner } from "../adapters/runner.js";
 import { UsageError } from "../errors.js";
 import { checkHostDir, DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths, type HostPaths } from "../core/paths.js";
 import { createOutput, type Output } from "./output.js";
@@ -67,11 +68,20 @@ export function contextOf(cmd: Command): Context {
   return {
     opts,
     paths: hostPaths(opts.root, opts.stateDir),
-    run: opts.debug ? tracingRunner(localRunner, (l) => process.stderr.write(l)) : localRunner,
+    run: localRun(opts.debug),
     out: createOutput(opts),
     clock: () => new Date(),
   };
 }
+
+/** The local runner (execa), imported on its first call rather than on every start; `--debug` traces it. */
+const localRun =
+  (debug: boolean): Runner =>
+  async (file, args, opts) => {
+    const { localRunner, tracingRunner } = await import("../adapters/runner.js");
+    const run = debug ? tracingRunner(localRunner, (l) => process.stderr.write(l)) : localRunner;
+    return run(file, args, opts);
+  };
 
 let requestedExit = 0;
 

@@ -1,13 +1,7 @@
 // `agentshare cron install|remove`: schedule `agentshare prune --all` (cron.d or a systemd timer).
 import type { Command } from "commander";
-import {
-  cronInstall,
-  cronRemove,
-  DEFAULT_CRON_FILE,
-  DEFAULT_UNIT_DIR,
-  SYSTEMD_MARKER,
-  type CronTargets,
-} from "../ops/cron.js";
+import { DEFAULT_CRON_FILE, DEFAULT_UNIT_DIR, SYSTEMD_MARKER } from "../core/paths.js";
+import type { CronTargets } from "../ops/cron.js";
 import { act, contextOf } from "./context.js";
 
 const targets = (o: { cronFile: string; unitDir: string }): CronTargets => ({
@@ -41,6 +35,7 @@ export function registerCron(program: Command): void {
       act(
         async (o: { schedule: string; timer: boolean; cronFile: string; unitDir: string }, cmd: Command) => {
           const ctx = contextOf(cmd);
+          const { cronInstall } = await import("../ops/cron.js");
           const r = await cronInstall(ctx, { ...targets(o), schedule: o.schedule, timer: o.timer });
           ctx.out.result({ ok: true, files: r.files, command: r.job.argv, log: r.job.logFile }, () =>
             [
@@ -57,6 +52,7 @@ export function registerCron(program: Command): void {
     .action(
       act(async (o: { cronFile: string; unitDir: string }, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { cronRemove } = await import("../ops/cron.js");
         const removed = await cronRemove(ctx, targets(o));
         ctx.out.result({ ok: true, removed }, () =>
           removed.length ? `removed ${removed.join(", ")}` : "nothing to remove",

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { destroyAgent } from "../ops/destroy.js";
 import { act, contextOf } from "./context.js";
 
 export function registerDestroy(program: Command): void {
@@ -13,6 +12,7 @@ export function registerDestroy(program: Command): void {
     .action(
       act(async (name: string, o: { purgeInbox?: boolean; timeout: string }, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { destroyAgent } = await import("../ops/destroy.js");
         const r = await destroyAgent(ctx, {
           name,
           purgeInbox: Boolean(o.purgeInbox),

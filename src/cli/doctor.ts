@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { runDoctor } from "../ops/doctor.js";
 import { act, contextOf } from "./context.js";
 import { formatTable } from "./status.js";
 
@@ -12,6 +11,7 @@ export function registerDoctor(program: Command): void {
     .action(
       act(async (_o: unknown, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { runDoctor } = await import("../ops/doctor.js");
         const r = await runDoctor(ctx);
         ctx.out.result(r, () => {
           const table = formatTable(

@@ -1,7 +1,7 @@
 // `agentshare du [NAME…] [--check]`: inbox sizes against the quota.
 import type { Command } from "commander";
 import { formatBytes } from "../core/units.js";
-import { du, type InboxUsage } from "../ops/du.js";
+import type { InboxUsage } from "../ops/du.js";
 import { act, contextOf } from "./context.js";
 
 function text(u: InboxUsage): string {
@@ -24,6 +24,7 @@ export function registerDu(program: Command): void {
     .action(
       act(async (names: string[], o: { check: boolean; top: string }, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { du } = await import("../ops/du.js");
         const usage = await du(ctx, names, Math.max(0, Number.parseInt(o.top, 10) || 0));
         for (const u of usage.filter((x) => x.overQuota))
           ctx.out.warn(

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { parseDuration } from "../core/units.js";
 import { UsageError } from "../errors.js";
-import { execInAgent, type ExecRequest } from "../ops/exec.js";
+import type { ExecRequest } from "../ops/exec.js";
 import { act, contextOf } from "./context.js";
 
 /** What a shell reports for a writer killed by SIGPIPE: our output's reader went away. */
@@ -63,6 +63,7 @@ export function registerExec(program: Command): void {
     .action(
       act(async (name: string, argv: string[], f: ExecFlags, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { execInAgent } = await import("../ops/exec.js");
         const ac = new AbortController();
         const stop = () => ac.abort();
         process.stdout.on("error", stop); // e.g. EPIPE from `| head`: end the session, like ssh does

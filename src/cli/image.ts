@@ -2,9 +2,9 @@
 import type { Command } from "commander";
 import { formatBytes } from "../core/units.js";
 import { DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SIZE } from "../core/image-recipe.js";
-import { buildImage, type BuildImageResult } from "../ops/image-build.js";
-import { DEFAULT_IMAGE_CACHE } from "../ops/image-cache.js";
-import { listImages, removeImage, type ImageListEntry } from "../ops/image.js";
+import { DEFAULT_IMAGE_CACHE } from "../core/paths.js";
+import type { BuildImageResult } from "../ops/image-build.js";
+import type { ImageListEntry } from "../ops/image.js";
 import { act, contextOf } from "./context.js";
 
 interface BuildFlags {
@@ -61,6 +61,7 @@ function registerBuild(image: Command): void {
     .action(
       act(async (name: string | undefined, f: BuildFlags, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { buildImage } = await import("../ops/image-build.js");
         const r = await buildImage(ctx, {
           name: name ?? DEFAULT_IMAGE_NAME,
           rebuild: f.rebuild,
@@ -83,6 +84,7 @@ export function registerImage(program: Command): void {
     .action(
       act(async (_o: unknown, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { listImages } = await import("../ops/image.js");
         const list = await listImages(ctx.paths.imagesDir);
         ctx.out.result(list, () => listText(list, ctx.paths.imagesDir));
       }),
@@ -93,6 +95,7 @@ export function registerImage(program: Command): void {
     .action(
       act(async (name: string, _o: unknown, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { removeImage } = await import("../ops/image.js");
         const removed = await removeImage(ctx, name);
         ctx.out.result({ name, removed }, () => `removed image ${name}: ${removed.join(", ")}`);
       }),

@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { bindReadOnly } from "../adapters/mount.js";
-import { initTree } from "../ops/init.js";
 import { act, contextOf } from "./context.js";
 
 export function registerInit(program: Command): void {
@@ -14,6 +12,8 @@ export function registerInit(program: Command): void {
     .action(
       act(async (o: { mount: boolean }, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { initTree } = await import("../ops/init.js");
+        const { bindReadOnly } = await import("../adapters/mount.js");
         const r = await initTree({
           paths: ctx.paths,
           mount: o.mount,

@@ -2,7 +2,6 @@
 import { type Command, Option } from "commander";
 import { GLOBAL_SUBDIRS, type GlobalSubdir } from "../core/paths.js";
 import { formatBytes } from "../core/units.js";
-import { promote } from "../ops/promote.js";
 import { act, contextOf } from "./context.js";
 
 /** Registers `promote`. */
@@ -17,6 +16,7 @@ export function registerPromote(program: Command): void {
     .action(
       act(async (file: string, o: { to: GlobalSubdir; force: boolean }, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { promote } = await import("../ops/promote.js");
         const r = await promote(ctx, { file, to: o.to, force: o.force });
         ctx.out.result({ ok: true, ...r }, () =>
           [

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { provision, type ProvisionOptions } from "../ops/provision.js";
+import type { ProvisionOptions } from "../ops/provision.js";
 import { act, contextOf } from "./context.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -69,6 +69,7 @@ export function registerProvision(program: Command): void {
           timeoutMs: Number(o.timeout) * 1000,
           recreate: Boolean(o.recreate),
         };
+        const { provision } = await import("../ops/provision.js");
         const r = await provision(ctx, opts);
         ctx.out.result(r, () => r.summary);
       }),

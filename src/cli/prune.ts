@@ -3,8 +3,7 @@ import type { Command } from "commander";
 import { checkAgentName } from "../core/names.js";
 import { formatBytes } from "../core/units.js";
 import { DataError, UsageError } from "../errors.js";
-import { prune, type InboxResult } from "../ops/prune.js";
-import { listInboxAgents } from "../ops/prune-scan.js";
+import type { InboxResult } from "../ops/prune.js";
 import { act, contextOf } from "./context.js";
 
 interface PruneFlags {
@@ -56,7 +55,9 @@ async function agentsOf(names: string[], all: boolean, root: string): Promise<st
     const bad = checkAgentName(n);
     if (bad) throw new DataError(`agent name ${JSON.stringify(n)} ${bad}`);
   }
-  return all ? listInboxAgents(root, (n) => checkAgentName(n) === undefined) : names;
+  if (!all) return names;
+  const { listInboxAgents } = await import("../ops/prune-scan.js");
+  return listInboxAgents(root, (n) => checkAgentName(n) === undefined);
 }
 
 /** Registers `prune`. */
@@ -86,6 +87,7 @@ export function registerPrune(program: Command): void {
           maxAge: offOr(o.maxAge),
           maxSize: offOr(o.maxSize),
         };
+        const { prune } = await import("../ops/prune.js");
         const results = await prune(ctx, opts);
         for (const r of results.filter((x) => x.status !== "ok"))
           ctx.out.warn(`${r.agent}: ${r.message ?? r.status}`);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { formatBytes } from "../core/units.js";
-import { agentStatus, listAgents, type AgentStatus } from "../ops/status.js";
+import type { AgentStatus } from "../ops/status.js";
 import { act, contextOf } from "./context.js";
 
 const COLUMNS = ["NAME", "STATE", "READY", "IP", "INBOX", "RUNS", "LATEST RUN"];
@@ -46,6 +46,7 @@ export function registerStatus(program: Command): void {
     .action(
       act(async (_o: unknown, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { listAgents } = await import("../ops/status.js");
         const all = await listAgents(ctx);
         ctx.out.result(all, () =>
           all.length
@@ -60,6 +61,7 @@ export function registerStatus(program: Command): void {
     .action(
       act(async (name: string, _o: unknown, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const { agentStatus } = await import("../ops/status.js");
         const s = await agentStatus(ctx, name);
         ctx.out.result(s, () =>
           Object.entries(s)

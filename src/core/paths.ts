@@ -5,6 +5,12 @@ import { findXmlIllegal } from "./xml-text.js";
 export const DEFAULT_ROOT = "/srv/agentshare";
 export const DEFAULT_STATE_DIR = "/var/lib/agentshare";
 export const DEFAULT_CONFIG_FILE = "/etc/agentshare/config.yaml";
+/** Shared between state dirs (tests, CI): finished guest images by recipe key. */
+export const DEFAULT_IMAGE_CACHE = "/var/cache/agentshare";
+/** Where `cron install` writes, and the file that exists when systemd is the running init. */
+export const DEFAULT_CRON_FILE = "/etc/cron.d/agentshare";
+export const DEFAULT_UNIT_DIR = "/etc/systemd/system";
+export const SYSTEMD_MARKER = "/run/systemd/system";
 export const GLOBAL_SUBDIRS = ["tools", "prompts", "configs", "content"] as const;
 export type GlobalSubdir = (typeof GLOBAL_SUBDIRS)[number];
 

@@ -14,11 +14,9 @@ import {
 import { lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
 import { runChecked } from "../adapters/runner.js";
 import type { Context } from "../cli/context.js";
+import { DEFAULT_UNIT_DIR } from "../core/paths.js";
 import { NotFoundError, ToolError, UsageError } from "../errors.js";
 
-export const DEFAULT_CRON_FILE = "/etc/cron.d/agentshare";
-export const DEFAULT_UNIT_DIR = "/etc/systemd/system";
-export const SYSTEMD_MARKER = "/run/systemd/system";
 export const UNIT_NAME = "agentshare-prune";
 
 export interface CronTargets {

@@ -6,8 +6,6 @@ import { join } from "node:path";
 import { imageFiles, type ImageFiles, type ImageMeta } from "../core/image-meta.js";
 import { copySetFiles, installSet, readImageSet, verifySet } from "./image-set.js";
 
-export const DEFAULT_IMAGE_CACHE = "/var/cache/agentshare";
-
 /** The folder of one cache entry. */
 export const cacheEntryDir = (cacheDir: string, key: string) => join(cacheDir, "images", key);
 
