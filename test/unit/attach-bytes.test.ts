@@ -120,7 +120,7 @@ test("--tail, --from end, and -c --json reproduce each stream", async () => {
   expect(await tail.exited).toBe(0);
   expect(tail.out.bytes().toString()).toBe("o2\no3\n");
   const end = attach(srv, ["a1", "--from", "end"]);
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1500)); // connected by then, even with a slow CLI start
   await appendFile(join(runDir, "stdout.log"), "o4\n");
   await until(end.out, Buffer.from("o4\n"), "from end");
   const json = attach(srv, ["--json", "a1", "-c", "--no-follow"]);
