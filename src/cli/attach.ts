@@ -89,6 +89,8 @@ export function registerAttach(program: Command): void {
             from: a.from,
             tail: a.tail,
             follow: f.follow,
+            // piped raw bytes of one stream: catch up through plain bodies (--json keeps SSE chunks)
+            bulk: !ctx.opts.json && !process.stdout.isTTY,
             onEvent,
             onNotice,
             signal: ac.signal,

@@ -47,6 +47,15 @@ export function decodeId(text: string): StreamId | undefined {
   return { run, pos };
 }
 
+/** Bulk catch-up, `GET /bytes/<stream>`: the response header with the id of the body's first byte. */
+export const BULK_ID_HEADER = "x-agentshare-id";
+
+/** The id of a one-file position `n` bytes further on (a bulk body's bytes are consecutive). */
+export function advanceId(id: StreamId, n: number): string {
+  const p = id.pos[0] ?? { ino: "0", off: 0 };
+  return `${id.run}:${p.ino}.${p.off + n}`;
+}
+
 /** Every event the server sends. `id` is set on the events that move a position. */
 export type StreamEvent =
   | { type: "hello"; agent: string; stream: StreamKind; run: string | null; pingMs: number }

@@ -3,7 +3,15 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { uptime } from "node:os";
-import { decodeId, STREAM_KINDS, streamsOf, type StreamKind } from "../core/sse.js";
+import {
+  decodeId,
+  STREAM_FILES,
+  STREAM_KINDS,
+  streamsOf,
+  type StreamKind,
+  type StreamName,
+} from "../core/sse.js";
+import { sendBulk, type BulkStart } from "./bulk-body.js";
 import { buildHealth, readMountinfo } from "./health.js";
 import type { InboxHub } from "./inbox-hub.js";
 import type { ServerOptions } from "./options.js";
@@ -34,12 +42,13 @@ function sendJson(
   res.end(text);
 }
 
-type Route = "healthz" | "health" | "runs" | StreamKind;
+type Route = "healthz" | "health" | "runs" | StreamKind | { bytes: StreamName };
 const ROUTES = new Map<string, Route>([
   ["/healthz", "healthz"],
   ["/health", "health"],
   ["/runs", "runs"],
   ...STREAM_KINDS.map((k) => [`/stream/${k}`, k] as [string, Route]),
+  ...Object.keys(STREAM_FILES).map((s) => [`/bytes/${s}`, { bytes: s as StreamName }] as [string, Route]),
 ]);
 
 /** Parses ?from=&tail=&follow= and Last-Event-ID; a string is the 400 message. */
@@ -60,6 +69,19 @@ export function parseStreamRequest(
   if (lastId && (!resume || resume.pos.length !== streamsOf(kind).length))
     return `Last-Event-ID ${JSON.stringify(lastId)} is not an id of /stream/${kind}`;
   return { kind, from, tail, follow: follow === "1", resume };
+}
+
+/** /bytes/<stream>: the stream query (follow is ignored) plus `min`, the fewest bytes worth a body. */
+export function parseBulkRequest(
+  s: StreamName,
+  query: URLSearchParams,
+  lastId: string | undefined,
+): BulkStart | string {
+  const start = parseStreamRequest(s, query, lastId);
+  if (typeof start === "string") return start;
+  const minText = query.get("min") ?? "1";
+  if (!/^\d{1,15}$/.test(minText)) return `min must be a byte count, got ${minText}`;
+  return { ...start, kind: s, min: Number(minText) };
 }
 
 /** The request handler: GET /healthz without auth; everything else needs the bearer token. */
@@ -97,8 +119,14 @@ async function handle(
   }
   if (route === "healthz")
     return sendJson(res, 405, { error: `${req.method} not allowed; use GET` }, { Allow: "GET" });
-  const lastId = req.headers["last-event-id"];
-  const start = parseStreamRequest(route, query, Array.isArray(lastId) ? lastId[0] : lastId);
+  const header = req.headers["last-event-id"];
+  const lastId = Array.isArray(header) ? header[0] : header;
+  if (typeof route === "object") {
+    const bulk = parseBulkRequest(route.bytes, query, lastId);
+    if (typeof bulk === "string") return sendJson(res, 400, { error: bulk });
+    return sendBulk(res, o, hub, bulk);
+  }
+  const start = parseStreamRequest(route, query, lastId);
   if (typeof start === "string") return sendJson(res, 400, { error: start });
   await new StreamSession(res, o, hub, start).begin();
 }

@@ -2,9 +2,11 @@
 // our own reconnect loop: eventsource gives up for good on a non-200 answer or a wrong
 // content type, and cannot tell a silent dead connection; we reconnect with backoff and a
 // ping watchdog, always sending the last event id we handed on, so nothing is lost or repeated.
+// With `bulk`, each (re)connection first catches up through plain bodies (attach-bulk.ts).
 import { EventSource, type FetchLike } from "eventsource";
 import { decodeEvent, type StreamEvent, type StreamKind } from "../core/sse.js";
 import { DataError, InternalError, NotFoundError, ToolError } from "../errors.js";
+import { bulkUrl, catchUp } from "./attach-bulk.js";
 
 const EVENT_TYPES = ["hello", "data", "run", "truncate", "rotate", "ping", "end"] as const;
 
@@ -19,6 +21,12 @@ export interface AttachOptions {
   from: "start" | "end";
   tail?: number;
   follow: boolean;
+  /**
+   * Catch up through /bytes/<stream> (plain bodies, far faster) while more than a MiB behind,
+   * then follow the SSE stream. One stream only (ignored for combined); its data events are
+   * then cut anywhere, not at line ends — for raw output, not for --json.
+   */
+  bulk?: boolean;
   /** Called once per event, in order; an event's id is committed only after this returns. */
   onEvent: (ev: StreamEvent) => void;
   /** Progress worth telling a person (reconnects); not part of the stream. */
@@ -39,6 +47,8 @@ export interface AttachResult {
 interface State {
   lastId: string | undefined;
   events: number;
+  /** Try /bytes first on every (re)connection; off for good once the server has no /bytes. */
+  bulk: boolean;
 }
 
 /** The stream URL of the first connection (from/tail only apply without a Last-Event-ID). */
@@ -67,13 +77,13 @@ export function permanentError(status: number | undefined, url: string): Error |
 
 /** Follows the stream until an `end` event (no-follow) or the signal aborts; throws on permanent errors. */
 export async function attach(o: AttachOptions): Promise<AttachResult> {
-  const st: State = { lastId: undefined, events: 0 };
+  const st: State = { lastId: undefined, events: 0, bulk: Boolean(o.bulk) && o.stream !== "combined" };
   const min = o.minBackoffMs ?? 100;
   let backoff = min;
   let reconnects = 0;
   for (;;) {
     const before = st.events;
-    const how = await connectOnce(o, st);
+    const how = await connect(o, st);
     if (how !== "retry") return { events: st.events, reconnects, lastId: st.lastId, ended: how };
     if (st.events > before) backoff = min;
     o.onNotice?.(`connection lost; reconnecting in ${backoff} ms`);
@@ -102,6 +112,32 @@ function authFetch(token: string, st: State): FetchLike {
 }
 
 type Outcome = "end" | "aborted" | "retry";
+
+/** One (re)connection: bulk catch-up while far behind (when on), then the SSE stream. */
+async function connect(o: AttachOptions, st: State): Promise<Outcome> {
+  // --from end on a first connection has nothing to catch up: skip a round trip
+  const behind = st.lastId !== undefined || o.from === "start" || o.tail !== undefined;
+  if (st.bulk && behind && o.stream !== "combined") {
+    const bulk = { url: o.target.url, s: o.stream, from: o.from, tail: o.tail };
+    const r = await catchUp({
+      ...bulk,
+      token: o.target.token,
+      lastId: () => st.lastId,
+      deliver: (ev) => deliver(o, st, ev),
+      signal: o.signal,
+      headersMs: o.connectTimeoutMs ?? 10_000,
+      idleMs: 32_000, // as the SSE watchdog with the default ping
+    });
+    if (typeof r === "number" && r !== 404) {
+      const err = permanentError(r, bulkUrl(bulk));
+      if (err) throw err;
+      return "retry";
+    }
+    if (r === "retry" || r === "aborted") return r;
+    if (r === 404) st.bulk = false; // a server from before /bytes: the SSE stream alone from now on
+  }
+  return connectOnce(o, st);
+}
 
 /** One EventSource connection; resolves "retry" on any transient failure or a silent connection. */
 function connectOnce(o: AttachOptions, st: State): Promise<Outcome> {

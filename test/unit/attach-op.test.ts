@@ -88,3 +88,24 @@ test("abort stops a follow; URL and status helpers", async () => {
   expect(permanentError(404, "u")?.message).toMatch(/no such stream/);
   expect(permanentError(502, "u")).toBeUndefined();
 });
+
+test("bulk: a server without /bytes (404) is followed over SSE alone; 401 on /bytes is permanent", async () => {
+  const paths: string[] = [];
+  const url = await serve((req, res) => {
+    paths.push(req.url!.split("?")[0]!);
+    if (req.url!.startsWith("/bytes/")) return void res.writeHead(404).end();
+    sse(res, [data(0, "ab"), { type: "end" }]);
+    res.end();
+  });
+  let out = "";
+  const onEvent = (ev: StreamEvent) => void (ev.type === "data" && (out += Buffer.from(ev.bytes).toString()));
+  const r = await attach({ ...opts(url, onEvent), bulk: true });
+  expect(out).toBe("ab");
+  expect(paths).toEqual(["/bytes/stdout", "/stream/stdout"]);
+  expect(r.ended).toBe("end");
+  server?.close();
+  const refused = await serve((_req, res) => void res.writeHead(401).end());
+  await expect(attach({ ...opts(refused, () => undefined), bulk: true })).rejects.toThrow(
+    /refused the token/,
+  );
+});
