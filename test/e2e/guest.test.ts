@@ -19,8 +19,17 @@ import { unmountIfMounted } from "../../src/adapters/mount.js";
 import { localRunner } from "../../src/adapters/runner.js";
 import { cli, CLI } from "../helpers/cli.js";
 import { assertTools, describeWithTools, isRoot } from "../helpers/tools.js";
+import { validateDomainXml, validateUserData } from "../helpers/validators.js";
 
-const TOOLS = ["virsh", "qemu-system-x86_64", "genisoimage", "debootstrap", "mkfs.ext4", "sha256sum"];
+const TOOLS = [
+  "virsh",
+  "qemu-system-x86_64",
+  "genisoimage",
+  "debootstrap",
+  "mkfs.ext4",
+  "virt-xml-validate",
+  "cloud-init",
+];
 const N = 30;
 // Numbered lines on both streams for ~6 s, so attach can follow the run while it is live.
 const COMMAND = `i=1; while [ $i -le ${N} ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); sleep 0.2; done`;
@@ -121,6 +130,12 @@ describeWithTools(TOOLS)("the whole product in a real cloud-init guest (TCG)", (
     expect(JSON.parse(s.stdout)).toMatchObject({ ready: true, ip: "127.0.0.1", runs: 1 });
     bootRun = runsNow()[0]!;
     expect(bootRun).toMatch(/^run-\d{8}-\d{6}/);
+  });
+
+  it("kept documents pass libvirt's and cloud-init's own validators", async () => {
+    const dir = join(state, "agents", name);
+    await validateDomainXml(join(dir, "domain.xml"));
+    await validateUserData(join(dir, "user-data"));
   });
 
   it("attach -c follows the boot run: every stdout and stderr line, as in the inbox's files", async () => {

@@ -1,10 +1,8 @@
 // Every golden file and a batch of generated documents go through libvirt's and
 // cloud-init's own validators: virt-xml-validate (libvirt-clients) and cloud-init schema.
-import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildUserData } from "../../src/core/cloud-init.js";
 import { buildDomainXml } from "../../src/core/domain-xml.js";
@@ -13,23 +11,9 @@ import { GOLDEN_DIR } from "../helpers/golden.js";
 import { randomText, rng } from "../helpers/random-text.js";
 import { baseDomain, baseUserData } from "../helpers/specs.js";
 import { assertTools, describeWithTools } from "../helpers/tools.js";
+import { run, validateDomainXml, validateUserData } from "../helpers/validators.js";
 
-const run = promisify(execFile);
 const TOOLS = ["virt-xml-validate", "xmllint", "cloud-init"];
-
-export async function validateDomainXml(file: string): Promise<void> {
-  const r = await run("virt-xml-validate", [file, "domain"]).catch(
-    (e: { stdout: string; stderr: string }) => e,
-  );
-  expect(`${r.stdout}${r.stderr}`, file).toMatch(/validates/);
-}
-
-export async function validateUserData(file: string): Promise<void> {
-  const r = await run("cloud-init", ["schema", "--config-file", file]).catch(
-    (e: { stdout: string; stderr: string }) => e,
-  );
-  expect(`${r.stdout}${r.stderr}`, file).toMatch(/^Valid cloud-config/m);
-}
 
 /** Runs `fn` over `items` with at most `n` at a time. */
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
