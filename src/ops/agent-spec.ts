@@ -7,12 +7,11 @@ import { makeAgentKeys, type AgentKeyPairs } from "../adapters/ssh-keys.js";
 import { planAgent, resolveImagePath, type AgentPlan, type PlanInputs } from "../core/agent-plan.js";
 import type { AgentConfig } from "../core/config.js";
 import type { HostPaths } from "../core/paths.js";
-import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
 import { resolveDomainType } from "../core/domain-type.js";
-import { DataError } from "../errors.js";
 import type { Context } from "../cli/context.js";
 import { loadConfig } from "./config-load.js";
+import { assertAgentName } from "./agent-name.js";
 import { loadGuestPayload } from "./guest-payload.js";
 import { readImageSet } from "./image-set.js";
 
@@ -31,15 +30,6 @@ export interface PreparedAgent {
   domainTypeReason: string;
   /** Made in memory here; written to the agent's state dir only by a real provision. */
   keys: AgentKeyPairs;
-}
-
-/** Throws DataError (65) naming the rule when the agent name is invalid; touches nothing. */
-export function assertAgentName(name: string): void {
-  const rule = checkAgentName(name);
-  if (rule)
-    throw new DataError(`invalid agent name ${JSON.stringify(name)}: ${rule}`, {
-      hint: "agent names are hostnames: lowercase letters, digits and '-', starting with a letter, e.g. agent-01",
-    });
 }
 
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");

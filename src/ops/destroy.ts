@@ -16,7 +16,7 @@ import {
 import { agentPaths } from "../core/paths.js";
 import { DataError, NotFoundError, ToolError } from "../errors.js";
 import type { Context } from "../cli/context.js";
-import { assertAgentName } from "./agent-spec.js";
+import { assertAgentName } from "./agent-name.js";
 import { isOurDomainXml } from "./provision-apply.js";
 
 export interface DestroyOptions {

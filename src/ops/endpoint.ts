@@ -5,7 +5,7 @@ import { getDomAddresses, getDomState } from "../adapters/virsh.js";
 import { agentPaths } from "../core/paths.js";
 import { NotFoundError, ToolError } from "../errors.js";
 import type { Context } from "../cli/context.js";
-import { assertAgentName } from "./agent-spec.js";
+import { assertAgentName } from "./agent-name.js";
 import { readStoredSpec, type StoredSpec } from "./provision-files.js";
 
 export interface Endpoint {

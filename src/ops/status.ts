@@ -10,7 +10,7 @@ import { agentPaths } from "../core/paths.js";
 import { compareRunNamesNewestFirst, parseRunName, type RunName } from "../core/run-names.js";
 import { NotFoundError } from "../errors.js";
 import type { Context } from "../cli/context.js";
-import { assertAgentName } from "./agent-spec.js";
+import { assertAgentName } from "./agent-name.js";
 import { readStoredSpec } from "./provision-files.js";
 import { guestAccess } from "./endpoint.js";
 import { markerMatches } from "./wait-ready.js";
