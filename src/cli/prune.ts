@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { checkAgentName } from "../core/names.js";
 import { formatBytes } from "../core/units.js";
-import { DataError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import type { InboxResult } from "../ops/prune.js";
 import { act, contextOf } from "./context.js";
 
@@ -51,10 +51,8 @@ async function agentsOf(names: string[], all: boolean, root: string): Promise<st
     throw new UsageError("name the agents to prune, or pass --all for every inbox", {
       hint: "agentshare prune NAME… | agentshare prune --all",
     });
-  for (const n of names) {
-    const bad = checkAgentName(n);
-    if (bad) throw new DataError(`agent name ${JSON.stringify(n)} ${bad}`);
-  }
+  const { assertAgentName } = await import("../ops/agent-name.js");
+  for (const n of names) assertAgentName(n);
   if (!all) return names;
   const { listInboxAgents } = await import("../ops/prune-scan.js");
   return listInboxAgents(root, (n) => checkAgentName(n) === undefined);

@@ -6,11 +6,11 @@ import { lstatOrUndefined } from "../adapters/fs.js";
 import { copyHashed, type HashCopyResult } from "../adapters/hash-copy.js";
 import { openFileBeneath } from "../adapters/safe-open.js";
 import type { Context } from "../cli/context.js";
-import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
 import { checkFileName, splitRelativePath } from "../core/staging-names.js";
 import { formatBytes } from "../core/units.js";
 import { DataError, NotFoundError } from "../errors.js";
+import { assertAgentName } from "./agent-name.js";
 import { inboxDevice } from "./prune-scan.js";
 import { record } from "./record.js";
 
@@ -29,8 +29,7 @@ export interface CollectResult extends HashCopyResult {
 }
 
 function checkInput(opts: CollectOptions): { parts: string[]; name: string } {
-  const bad = checkAgentName(opts.agent);
-  if (bad) throw new DataError(`agent name ${JSON.stringify(opts.agent)} ${bad}`);
+  assertAgentName(opts.agent);
   const split = splitRelativePath(opts.path);
   if ("problem" in split)
     throw new DataError(`path ${JSON.stringify(opts.path)} ${split.problem}`, {

@@ -5,6 +5,7 @@ import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
 import { parseSize } from "../core/units.js";
 import { DataError } from "../errors.js";
+import { assertAgentName } from "./agent-name.js";
 import { listInboxAgents, measureInbox, scanInbox } from "./prune-scan.js";
 import { configFor } from "./retention-config.js";
 
@@ -23,8 +24,7 @@ export interface InboxUsage {
 /** Measures the named inboxes, or every inbox under the root when `agents` is empty. */
 export async function du(ctx: Context, agents: readonly string[], top = 5): Promise<InboxUsage[]> {
   for (const a of agents) {
-    const bad = checkAgentName(a);
-    if (bad) throw new DataError(`agent name ${JSON.stringify(a)} ${bad}`);
+    assertAgentName(a);
   }
   const names = agents.length
     ? agents

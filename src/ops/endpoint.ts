@@ -21,7 +21,6 @@ export interface GuestAccess {
   host: string;
   healthPort: number;
   sshPort: number;
-  forwarded: boolean;
 }
 
 /**
@@ -33,12 +32,9 @@ export async function guestAccess(
   name: string,
   spec: Pick<StoredSpec, "healthPort" | "forward"> | undefined,
 ): Promise<GuestAccess | undefined> {
-  if (spec?.forward)
-    return { host: "127.0.0.1", healthPort: spec.forward.health, sshPort: spec.forward.ssh, forwarded: true };
+  if (spec?.forward) return { host: "127.0.0.1", healthPort: spec.forward.health, sshPort: spec.forward.ssh };
   const host = (await getDomAddresses(ctx.run, ctx.opts.connect, name))[0];
-  return host === undefined
-    ? undefined
-    : { host, healthPort: spec?.healthPort ?? 8118, sshPort: 22, forwarded: false };
+  return host === undefined ? undefined : { host, healthPort: spec?.healthPort ?? 8118, sshPort: 22 };
 }
 
 /** Looks up the agent's guest address (virsh domifaddr, lease source) and its token in the state dir. */

@@ -2,10 +2,10 @@
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import type { Context } from "../cli/context.js";
-import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
 import { buildExecLine, checkShellArgv } from "../core/shell-quote.js";
-import { DataError, NotFoundError, ToolError, UsageError } from "../errors.js";
+import { NotFoundError, ToolError, UsageError } from "../errors.js";
+import { assertAgentName } from "./agent-name.js";
 import { lstatOrUndefined } from "../adapters/fs.js";
 import { sshConnect, sshExec } from "../adapters/ssh.js";
 import { loadAgentKeys } from "../adapters/ssh-keys.js";
@@ -77,8 +77,7 @@ async function resolvePeer(
 
 /** Checks the agent, loads its keys, finds its address and logs in (host key checked). */
 async function connectAgent(ctx: Pick<Context, "run" | "opts" | "paths">, req: ExecRequest) {
-  const bad = checkAgentName(req.name);
-  if (bad) throw new DataError(`agent name ${JSON.stringify(req.name)} ${bad}`);
+  assertAgentName(req.name);
   const ap = agentPaths(ctx.paths, req.name);
   if (!(await lstatOrUndefined(ap.dir)))
     throw new NotFoundError(`no agent ${req.name}: ${ap.dir} does not exist`, {

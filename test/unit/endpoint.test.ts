@@ -22,7 +22,6 @@ describe("guestAccess", () => {
       host: "127.0.0.1",
       healthPort: 40100,
       sshPort: 40101,
-      forwarded: true,
     });
   });
 
@@ -36,7 +35,6 @@ describe("guestAccess", () => {
       host: "192.168.122.166",
       healthPort: 9000,
       sshPort: 22,
-      forwarded: false,
     });
     expect(argv[0]).toEqual([
       "virsh",
