@@ -1,6 +1,7 @@
 // The files provision keeps for every agent in <state-dir>/agents/NAME/ (0700, host-only).
 import { promises as fsp } from "node:fs";
 import { join } from "node:path";
+import type { HostForward } from "../core/agent-plan.js";
 import { ensureDir, lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
 import type { PreparedAgent } from "./agent-spec.js";
 
@@ -15,7 +16,7 @@ export interface StoredSpec {
   domainType: "kvm" | "qemu";
   healthPort: number;
   /** With `access: loopback`: where on 127.0.0.1 the guest's health server and SSH are forwarded. */
-  forward?: { health: number; ssh: number };
+  forward?: HostForward;
   config: PreparedAgent["inputs"]["config"];
 }
 

@@ -7,6 +7,7 @@ import { lstatOrUndefined } from "../adapters/fs.js";
 import { getDomState } from "../adapters/virsh.js";
 import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
+import type { HostForward } from "../core/agent-plan.js";
 import { compareRunNamesNewestFirst, parseRunName, type RunName } from "../core/run-names.js";
 import { NotFoundError } from "../errors.js";
 import type { Context } from "../cli/context.js";
@@ -21,7 +22,7 @@ export interface AgentStatus {
   ready: boolean;
   ip: string | null;
   /** With `access: loopback`: the host ports on 127.0.0.1 forwarded to the guest. */
-  forward: { health: number; ssh: number } | null;
+  forward: HostForward | null;
   inbox: string;
   inboxBytes: number | null;
   runs: number;
