@@ -30,6 +30,8 @@ export interface RunMetrics {
   sys_cpu_s: number;
   max_rss_kib: number;
   outputs_bytes: number;
+  persisted: boolean;
+  persist_errors: string[];
 }
 
 export interface WrapperResult {

@@ -188,8 +188,11 @@ describe.skipIf(SKIP)("agentshare-run: streams and environment", () => {
         "sys_cpu_s",
         "max_rss_kib",
         "outputs_bytes",
+        "persisted",
+        "persist_errors",
       ].sort(),
     );
+    expect([m.persisted, m.persist_errors]).toEqual([true, []]);
     await symlink("nowhere", join(inbox, "dangling")); // unrelated entries in the inbox do no harm
     expect((await runWrapper(["--inbox", inbox, "--", "true"])).code).toBe(0);
   });
