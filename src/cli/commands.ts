@@ -17,6 +17,7 @@ import { registerDestroy } from "./destroy.js";
 import { registerStatus } from "./status.js";
 import { registerDoctor } from "./doctor.js";
 import { registerExec } from "./exec.js";
+import { registerResize } from "./resize.js";
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerInit,
@@ -32,4 +33,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerAttach,
   registerImage,
   registerExec,
+  registerResize,
 ];

@@ -14,11 +14,13 @@ export function registerInit(program: Command): void {
         const ctx = contextOf(cmd);
         const { initTree } = await import("../ops/init.js");
         const { bindReadOnly } = await import("../adapters/mount.js");
+        const { mountAllInboxes } = await import("../ops/inbox.js");
         const r = await initTree({
           paths: ctx.paths,
           mount: o.mount,
           isRoot: process.getuid?.() === 0,
           bindReadOnly: (src, dst) => bindReadOnly(ctx.run, src, dst),
+          mountInboxes: () => mountAllInboxes(ctx.run, ctx.paths),
         });
         ctx.out.result(r, () =>
           [
@@ -27,7 +29,10 @@ export function registerInit(program: Command): void {
             r.globalRo === "skipped"
               ? "global-ro: NOT mounted read-only (--no-mount): guests could write global; `agentshare doctor` reports this"
               : `global-ro: read-only bind mount of global (${r.globalRo === "already" ? "already in place" : "mounted"}, verified)`,
-          ].join("\n"),
+            r.inboxesMounted.length ? `inboxes mounted again: ${r.inboxesMounted.join(", ")}` : "",
+          ]
+            .filter(Boolean)
+            .join("\n"),
         );
       }),
     );

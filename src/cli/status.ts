@@ -3,7 +3,24 @@ import { formatBytes } from "../core/units.js";
 import type { AgentStatus } from "../ops/status.js";
 import { act, contextOf } from "./context.js";
 
-const COLUMNS = ["NAME", "STATE", "READY", "IP", "INBOX", "RUNS", "LATEST RUN"];
+const COLUMNS = ["NAME", "STATE", "READY", "IP", "INBOX", "RUNS", "LATEST RUN", "EXIT"];
+
+/** "1.2 MiB / 10.0 GiB", with FULL when the guest can write no more. */
+function inboxText(s: AgentStatus): string {
+  if (s.inboxBytes === null) return "-";
+  const use =
+    s.inboxLimitBytes === null
+      ? formatBytes(s.inboxBytes)
+      : `${formatBytes(s.inboxBytes)} / ${formatBytes(s.inboxLimitBytes)}`;
+  return s.inboxFull ? `${use} FULL` : use;
+}
+
+/** The latest run's exit code, "running" while it has none, and "NOT PERSISTED" when it lost output. */
+function exitText(s: AgentStatus): string {
+  if (s.latestRun === null) return "-";
+  const code = s.latestExitCode === null ? "running" : String(s.latestExitCode);
+  return s.latestPersisted === false ? `${code} NOT PERSISTED` : code;
+}
 
 function row(s: AgentStatus): string[] {
   return [
@@ -11,9 +28,10 @@ function row(s: AgentStatus): string[] {
     s.state,
     s.ready ? "yes" : "no",
     s.ip === null ? "-" : s.forward ? `${s.ip} (ssh :${s.forward.ssh}, health :${s.forward.health})` : s.ip,
-    s.inboxBytes === null ? "-" : formatBytes(s.inboxBytes),
+    inboxText(s),
     String(s.runs),
     s.latestRun ?? "-",
+    exitText(s),
   ];
 }
 

@@ -4,6 +4,9 @@
 import { findXmlIllegal } from "./xml-text.js";
 import { parseDuration, parseSize } from "./units.js";
 
+/** Smallest inbox file system: ext4's journal and metadata with room to spare. */
+export const MIN_INBOX_BYTES = 32 * 1024 * 1024;
+
 export type DomainTypeChoice = "kvm" | "qemu" | "auto";
 /** How the host reaches the guest: its address on the libvirt network, or ports forwarded to 127.0.0.1. */
 export type AccessMode = "network" | "loopback";
@@ -37,7 +40,8 @@ export interface RetentionConfig {
 export interface Config {
   agent: AgentConfig;
   retention: RetentionConfig;
-  inboxQuota: string | null;
+  /** Size of the inbox's own file system: a hard limit on what the guest can write (never null). */
+  inboxQuota: string;
 }
 
 export const BUILTIN_CONFIG: Config = {
@@ -202,9 +206,9 @@ export function resolveConfig(
       else problems.push(`${where}retention: must be a mapping`);
     }
     if (data.inboxQuota !== undefined) {
-      const r = nullable(sizeText('must be a size such as "10G"'))(data.inboxQuota);
+      const r = sizeText('must be a size such as "10G" (every inbox has a limit)')(data.inboxQuota);
       if (r.problem) problems.push(`${where}inboxQuota: ${r.problem}`);
-      else config.inboxQuota = r.value as string | null;
+      else config.inboxQuota = r.value as string;
     }
     if (data.agents !== undefined && !isObject(data.agents))
       problems.push(`${where}agents: must be a mapping of agent names`);
@@ -227,6 +231,8 @@ function crossCheck(c: Config): string[] {
   if (a.initrd && !a.kernel) problems.push("initrd: needs kernel to be set as well");
   if (parseSize(a.disk) === undefined || (parseSize(a.disk) ?? 0) < 64 * 1024 ** 2)
     problems.push(`disk: must be at least 64M (got ${JSON.stringify(a.disk)})`);
+  if ((parseSize(c.inboxQuota) ?? 0) < MIN_INBOX_BYTES)
+    problems.push(`inboxQuota: must be at least 32M (got ${JSON.stringify(c.inboxQuota)})`);
   if (c.retention.maxAge !== null && !parseDuration(c.retention.maxAge))
     problems.push("retention.maxAge: must be greater than zero");
   return problems;

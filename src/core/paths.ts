@@ -29,6 +29,8 @@ export interface HostPaths {
   stateDir: string;
   agentsDir: string;
   imagesDir: string;
+  /** One ext4 image per agent inbox (NAME.ext4), mounted at NAME/ (host-only), whose inbox/ is bound at <root>/NAME-inbox. */
+  inboxesDir: string;
   trash: string;
   locksDir: string;
   auditLog: string;
@@ -52,6 +54,7 @@ export function hostPaths(root: string, stateDir: string): HostPaths {
     stateDir,
     agentsDir: join(stateDir, "agents"),
     imagesDir: join(stateDir, "images"),
+    inboxesDir: join(stateDir, "inboxes"),
     trash: join(stateDir, "trash"),
     locksDir: join(stateDir, "locks"),
     auditLog: join(stateDir, "audit.jsonl"),
@@ -61,6 +64,11 @@ export function hostPaths(root: string, stateDir: string): HostPaths {
 export interface AgentPaths {
   name: string;
   inbox: string;
+  /** The inbox's file system image; kept (like the inbox) when the agent is destroyed. */
+  inboxImage: string;
+  /** Where that file system is mounted (host-only): inbox/ is what the guest gets, trash/ is prune's. */
+  inboxFs: string;
+  inboxTrash: string;
   readyMarker: string;
   dir: string;
   domainXml: string;
@@ -82,6 +90,9 @@ export function agentPaths(p: HostPaths, name: string): AgentPaths {
   return {
     name,
     inbox,
+    inboxImage: join(p.inboxesDir, `${name}.ext4`),
+    inboxFs: join(p.inboxesDir, name),
+    inboxTrash: join(p.inboxesDir, name, "trash"),
     readyMarker: join(inbox, READY_MARKER),
     dir,
     domainXml: join(dir, "domain.xml"),

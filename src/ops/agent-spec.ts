@@ -9,6 +9,7 @@ import type { AgentConfig } from "../core/config.js";
 import type { HostPaths } from "../core/paths.js";
 import { agentPaths } from "../core/paths.js";
 import { resolveDomainType } from "../core/domain-type.js";
+import { parseSize } from "../core/units.js";
 import type { Context } from "../cli/context.js";
 import { loadConfig } from "./config-load.js";
 import { assertAgentName } from "./agent-name.js";
@@ -30,6 +31,8 @@ export interface PreparedAgent {
   domainTypeReason: string;
   /** Made in memory here; written to the agent's state dir only by a real provision. */
   keys: AgentKeyPairs;
+  /** Size of the inbox's file system (inboxQuota). */
+  inboxLimitBytes: number;
 }
 
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
@@ -85,5 +88,12 @@ export async function prepareAgent(ctx: Context, opts: SpecOptions): Promise<Pre
     ...(imageKernel ? { imageKernel } : {}),
     ...(forward ? { forward } : {}),
   };
-  return { inputs, plan: planAgent(inputs), profile: loaded.profile, domainTypeReason: dt.reason, keys };
+  return {
+    inputs,
+    plan: planAgent(inputs),
+    profile: loaded.profile,
+    domainTypeReason: dt.reason,
+    keys,
+    inboxLimitBytes: parseSize(loaded.config.inboxQuota)!, // validated by loadConfig
+  };
 }

@@ -13,10 +13,11 @@ import {
   shutdownDomain,
   undefineDomain,
 } from "../adapters/virsh.js";
-import { agentPaths } from "../core/paths.js";
+import { agentPaths, type AgentPaths } from "../core/paths.js";
 import { DataError, NotFoundError, ToolError } from "../errors.js";
 import type { Context } from "../cli/context.js";
 import { assertAgentName } from "./agent-name.js";
+import { removeInboxImage } from "./inbox.js";
 import { isOurDomainXml } from "./provision-apply.js";
 
 export interface DestroyOptions {
@@ -62,7 +63,10 @@ export async function stopDomain(
   return "forced";
 }
 
-async function purge(ctx: Context, inbox: string): Promise<void> {
+/** Unmounts and deletes the inbox's file system, then removes its mount point (or an old plain inbox). */
+async function purge(ctx: Context, a: AgentPaths): Promise<void> {
+  await removeInboxImage(ctx.run, a);
+  const inbox = a.inbox;
   const st = await lstatOrUndefined(inbox);
   if (!st) return;
   if (!st.isDirectory()) throw new DataError(`${inbox} is not a directory; leaving it alone`);
@@ -81,15 +85,23 @@ export async function destroyAgent(ctx: Context, o: DestroyOptions): Promise<Des
   const a = agentPaths(ctx.paths, o.name);
   const state = await getDomState(ctx.run, ctx.opts.connect, o.name);
   const hasDir = (await lstatOrUndefined(a.dir)) !== undefined;
-  if (state === undefined && !hasDir)
-    throw new NotFoundError(`no agent named ${o.name}`, { hint: "`agentshare list` shows the agents" });
+  if (state === undefined && !hasDir) {
+    // An inbox kept by an earlier destroy can still be purged on its own.
+    const kept = (await lstatOrUndefined(a.inbox)) ?? (await lstatOrUndefined(a.inboxImage));
+    if (!o.purgeInbox || !kept)
+      throw new NotFoundError(`no agent named ${o.name}`, {
+        hint: kept
+          ? `its inbox ${a.inbox} was kept: \`agentshare destroy ${o.name} --purge-inbox\` removes it`
+          : "`agentshare list` shows the agents",
+      });
+  }
   if (state !== undefined && !isOurDomainXml(await dumpDomainXml(ctx.run, ctx.opts.connect, o.name), o.name))
     throw new DataError(`the libvirt domain ${o.name} was not created by agentshare; leaving it alone`);
   const stopped = await stopDomain(ctx, o.name, o.shutdownTimeoutMs);
   if (state !== undefined) await undefineDomain(ctx.run, ctx.opts.connect, o.name);
   // <state-dir>/agents/NAME is host-only (never shared into a VM), so a plain recursive removal is safe.
   await fsp.rm(a.dir, { recursive: true, force: true });
-  if (o.purgeInbox) await purge(ctx, a.inbox);
+  if (o.purgeInbox) await purge(ctx, a);
   await appendAudit(
     ctx.paths.auditLog,
     { verb: "destroy", agent: o.name, result: "ok", stopped, inboxKept: !o.purgeInbox, inbox: a.inbox },

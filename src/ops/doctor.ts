@@ -7,7 +7,11 @@ import { findSeedIsoTool } from "../adapters/seed-iso.js";
 import { getDomCapabilities, getLibvirtVersion, getNetInfo, type LibvirtVersion } from "../adapters/virsh.js";
 import { findVirtiofsd } from "../adapters/virtiofsd.js";
 import { resolveDomainType } from "../core/domain-type.js";
+import { INBOX_SAFE_OPTIONS } from "../adapters/inbox-fs.js";
+import { checkAgentName } from "../core/names.js";
+import { agentPaths } from "../core/paths.js";
 import { formatBytes } from "../core/units.js";
+import { inboxSpace, type InboxSpace } from "./inbox.js";
 import type { Context } from "../cli/context.js";
 
 export type CheckStatus = "pass" | "warn" | "fail";
@@ -151,6 +155,58 @@ async function diskChecks(ctx: Context): Promise<CheckResult[]> {
   return out;
 }
 
+/**
+ * Every provisioned agent's inbox must be its own file system, mounted nosuid,nodev,noexec,nosymfollow:
+ * otherwise guest root can plant a setuid-root binary for host users, or fill the host's disk.
+ * Also warns when the limits together exceed the free space of the file system holding the images.
+ */
+async function inboxChecks(ctx: Context): Promise<CheckResult[]> {
+  const names = (await fsp.readdir(ctx.paths.agentsDir).catch(() => [] as string[]))
+    .filter((n) => checkAgentName(n) === undefined)
+    .sort();
+  if (!names.length) return [];
+  const out: CheckResult[] = [];
+  let committed = 0;
+  for (const name of names) {
+    const a = agentPaths(ctx.paths, name);
+    const space = await inboxSpace(ctx.run, a).catch((e: Error): InboxSpace => ({
+      enforced: false,
+      full: false,
+      problem: e.message,
+    }));
+    if (!space.enforced || space.problem)
+      out.push(bad("fail", `inbox ${name}`, space.problem ?? "not enforced", "agentshare init (as root)"));
+    else if (space.full)
+      out.push(
+        bad(
+          "warn",
+          `inbox ${name}`,
+          `full (${formatBytes(space.usedBytes ?? 0)} of ${formatBytes(space.sizeBytes ?? 0)})`,
+          `agentshare prune ${name}, or agentshare resize ${name} --quota SIZE`,
+        ),
+      );
+    committed += Math.max(0, (space.sizeBytes ?? 0) - (space.usedBytes ?? 0));
+  }
+  if (!out.length)
+    out.push(
+      ok(
+        "inbox limits",
+        `${names.length} inboxes, each its own file system mounted ${INBOX_SAFE_OPTIONS.join(",")}`,
+      ),
+    );
+  const free = await freeBytes(ctx.paths.inboxesDir);
+  if (free !== undefined && committed > free)
+    out.push(
+      bad(
+        "warn",
+        "inbox space",
+        `the inboxes may still grow by ${formatBytes(committed)}, but only ${formatBytes(free)} is free in ${ctx.paths.inboxesDir}`,
+        "free space on the host, or give agents smaller inboxQuota",
+      ),
+    );
+  return out;
+}
+
 /** Runs every check; never throws for a failed check (that is what the table is for). */
 export async function runDoctor(ctx: Context): Promise<{ ok: boolean; checks: CheckResult[] }> {
   const version = await getLibvirtVersion(ctx.run, ctx.opts.connect).catch((e: Error) => e);
@@ -164,5 +220,6 @@ export async function runDoctor(ctx: Context): Promise<{ ok: boolean; checks: Ch
   checks.push(...(await toolChecks(ctx)));
   checks.push(await globalCheck(ctx, version instanceof Error ? undefined : version));
   checks.push(...(await diskChecks(ctx)));
+  checks.push(...(await inboxChecks(ctx)));
   return { ok: checks.every((c) => c.status !== "fail"), checks };
 }

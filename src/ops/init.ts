@@ -13,6 +13,8 @@ export interface InitDeps {
   /** Bind-mounts `source` read-only on `target` (idempotent) and proves it with a write that fails. */
   bindReadOnly: (source: string, target: string) => Promise<"mounted" | "already">;
   isRoot: boolean;
+  /** Mounts the inbox file systems provision made that are not mounted (after a reboot); their names. */
+  mountInboxes?: () => Promise<string[]>;
 }
 
 export interface InitReport {
@@ -21,6 +23,8 @@ export interface InitReport {
   created: string[];
   existing: string[];
   globalRo: "mounted" | "already" | "skipped";
+  /** Agents whose inbox file system init mounted again. */
+  inboxesMounted: string[];
 }
 
 /** The folders of the tree with their modes, parents first. */
@@ -37,6 +41,7 @@ export function treeLayout(p: HostPaths): Array<[string, number]> {
     [p.stateDir, 0o711],
     [p.agentsDir, 0o711],
     [p.imagesDir, 0o711],
+    [p.inboxesDir, 0o700],
     [p.trash, 0o700],
     [p.locksDir, 0o700],
   ];
@@ -55,6 +60,7 @@ export async function initTree(deps: InitDeps): Promise<InitReport> {
     created: [],
     existing: [],
     globalRo: "skipped",
+    inboxesMounted: [],
   };
   for (const top of [paths.root, paths.stateDir])
     await fsp.mkdir(dirname(top), { recursive: true, mode: 0o755 });
@@ -63,5 +69,6 @@ export async function initTree(deps: InitDeps): Promise<InitReport> {
     list.push(dir);
   }
   if (deps.mount) report.globalRo = await deps.bindReadOnly(paths.global, paths.globalRo);
+  if (deps.mount && deps.mountInboxes) report.inboxesMounted = await deps.mountInboxes();
   return report;
 }

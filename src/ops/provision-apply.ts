@@ -105,8 +105,10 @@ export async function applyProvision(
   // From here until spec.json is written again the agent counts as half-made, so a crash converges.
   await fsp.rm(a.spec, { force: true });
   await removeOldDomain(ctx, p);
-  const inbox = await timed(timings, "inbox", () => ensureInbox(a.inbox, c.uid, c.gid));
-  if (inbox.ownerMismatch) ctx.out.warn(inbox.ownerMismatch);
+  const inbox = await timed(timings, "inbox", () =>
+    ensureInbox(ctx.run, ctx.paths.inboxesDir, a, { uid: c.uid, gid: c.gid, limitBytes: p.inboxLimitBytes }),
+  );
+  for (const w of [inbox.ownerMismatch, inbox.warning]) if (w) ctx.out.warn(w);
   await timed(timings, "documents", async () => {
     await writeFileAtomic(a.token, `${p.inputs.token}\n`, 0o600);
     await writeAgentKeys(a.dir, p.keys);

@@ -17,6 +17,8 @@ export interface StoredSpec {
   healthPort: number;
   /** With `access: loopback`: where on 127.0.0.1 the guest's health server and SSH are forwarded. */
   forward?: HostForward;
+  /** Size of the inbox's file system when it was provisioned (absent in specs from before limits). */
+  inboxLimitBytes?: number;
   config: PreparedAgent["inputs"]["config"];
 }
 
@@ -32,6 +34,7 @@ export function storedSpecOf(p: PreparedAgent): StoredSpec {
     domainType: i.domainType,
     healthPort: i.config.healthPort,
     ...(i.forward ? { forward: i.forward } : {}),
+    inboxLimitBytes: p.inboxLimitBytes,
     config: i.config,
   };
 }

@@ -5,6 +5,8 @@ import { agentPaths } from "../core/paths.js";
 import type { Context } from "../cli/context.js";
 import type { StoredSpec } from "./provision-files.js";
 import { markerMatches, waitForReady } from "./wait-ready.js";
+import { ensureInbox } from "./inbox.js";
+import { inboxLimitOf } from "./retention-config.js";
 
 // eslint-disable-next-line no-control-regex -- stripping terminal escapes is the point
 const ANSI_ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
@@ -51,6 +53,13 @@ export async function startAndWait(
   const timings: StartResult["timings"] = {};
   let state = await getDomState(ctx.run, uri, stored.name);
   if (state !== "running") {
+    // The inbox's file system must be mounted before virtiofsd shares the folder (after a reboot it is not).
+    const inbox = await ensureInbox(ctx.run, ctx.paths.inboxesDir, a, {
+      uid: stored.config.uid,
+      gid: stored.config.gid,
+      limitBytes: stored.inboxLimitBytes ?? (await inboxLimitOf(ctx, stored.name)),
+    });
+    if (inbox.warning) ctx.out.warn(inbox.warning);
     ctx.out.progress(`${stored.name}: starting the VM`);
     const t0 = performance.now();
     // A provision killed during `virsh start` leaves that virsh running: it may win the race.

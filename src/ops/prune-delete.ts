@@ -3,7 +3,7 @@
 // counted before deletion, in a tree the guest can no longer reach by path) and removed
 // with `rm -rf --one-file-system`, the parts in parallel. One audit line per deleted run,
 // all of an inbox's lines appended with one open.
-import { mkdir, rmdir } from "node:fs/promises";
+import { lstat, mkdir, rmdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { appendAuditLines } from "../adapters/audit.js";
@@ -11,6 +11,7 @@ import { measureTree } from "../adapters/du.js";
 import { makeTrashBatch, moveIntoTrash, removeTree } from "../adapters/safe-delete.js";
 import type { Context } from "../cli/context.js";
 import type { DeleteReason } from "../core/retention.js";
+import { agentPaths } from "../core/paths.js";
 import { isRunName } from "../core/run-names.js";
 import type { InboxScan } from "./prune-scan.js";
 
@@ -37,15 +38,38 @@ async function measureAndRemove(ctx: Context, part: string, runs: PrunedRun[]): 
 }
 
 /** Deletes `runs` (victims of the plan) from the inbox scanned as `scan`, updating each entry. */
+/**
+ * Where prune reads an inbox and where its trash is. For an inbox that is its own file system,
+ * both through the host-only mount of that file system (<state-dir>/inboxes/NAME/{inbox,trash}):
+ * rename(2) cannot cross mounts, not even two of one file system, and trash/ is out of the guest's
+ * reach. For an inbox from before limits, the inbox path and the state dir's trash.
+ */
+export async function pruneView(ctx: Context, agent: string): Promise<{ inbox: string; trash: string }> {
+  const a = agentPaths(ctx.paths, agent);
+  const view = join(a.inboxFs, "inbox");
+  const [t, v, i] = await Promise.all(
+    [a.inboxTrash, view, a.inbox].map((p) => lstat(p).catch(() => undefined)),
+  );
+  const own =
+    t?.isDirectory() &&
+    v?.isDirectory() &&
+    i?.isDirectory() &&
+    t.dev === v.dev &&
+    v.dev === i.dev &&
+    v.ino === i.ino;
+  return own ? { inbox: view, trash: a.inboxTrash } : { inbox: a.inbox, trash: ctx.paths.trash };
+}
+
 export async function deleteRuns(
   ctx: Context,
   agent: string,
   scan: InboxScan,
   runs: PrunedRun[],
+  trash: string,
 ): Promise<void> {
   const runsDir = scan.runsDir;
   if (!runsDir || !runs.length) return;
-  const batch = await makeTrashBatch(ctx.paths.trash, ctx.paths.root, scan.dev, agent);
+  const batch = await makeTrashBatch(trash, ctx.paths.root, scan.dev, agent);
   const parts = Array.from(
     { length: Math.max(1, Math.min(4, availableParallelism(), runs.length)) },
     (_, i) => join(batch, `${i}`),

@@ -9,7 +9,7 @@ import { planRetention, type RetentionPolicy } from "../core/retention.js";
 import { updateRunsSeen } from "../core/runs-seen.js";
 import { AgentshareError } from "../errors.js";
 import { loadRunsSeen, measureInbox, saveRunsSeen, scanInbox } from "./prune-scan.js";
-import { deleteRuns, type PrunedRun } from "./prune-delete.js";
+import { deleteRuns, pruneView, type PrunedRun } from "./prune-delete.js";
 import { checkPolicyFlags, policyFor, type PolicyFlags } from "./prune-policy.js";
 
 export type { PrunedRun };
@@ -72,7 +72,9 @@ async function pruneOne(ctx: Context, agent: string, opts: PruneOptions): Promis
     };
   }
   try {
-    await sweepTrash(ctx.run, ctx.paths.trash, `prune-${agent}.`); // agent names have no ".": no other agent matches
+    // agent names have no ".": no other agent's batches match
+    for (const trash of [ctx.paths.trash, agentPaths(ctx.paths, agent).inboxTrash])
+      await sweepTrash(ctx.run, trash, `prune-${agent}.`);
     return await planAndApply(ctx, agent, policy, base, false);
   } finally {
     await attempt.lock.release();
@@ -86,7 +88,7 @@ async function planAndApply(
   base: InboxResult,
   dryRun: boolean,
 ) {
-  const { inbox } = agentPaths(ctx.paths, agent);
+  const { inbox, trash } = await pruneView(ctx, agent);
   const scan = await scanInbox(inbox);
   try {
     const seen = updateRunsSeen(
@@ -113,7 +115,7 @@ async function planAndApply(
     const result: InboxResult = { ...base, runs, kept: plan.keep.length };
     if (scan.current.kind === "unknown")
       result.message = `current points to ${JSON.stringify(scan.current.target)}, not a run in runs/: nothing deleted (conservative)`;
-    if (!dryRun && runs.length) await deleteRuns(ctx, agent, scan, runs);
+    if (!dryRun && runs.length) await deleteRuns(ctx, agent, scan, runs, trash);
     result.freedBytes = runs.filter((r) => r.deleted || dryRun).reduce((n, r) => n + r.bytes, 0);
     return result;
   } finally {

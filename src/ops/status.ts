@@ -2,8 +2,7 @@
 // ready, its address, and the inbox's size and runs. Inbox reads never follow guest symlinks.
 import { promises as fsp } from "node:fs";
 import { join } from "node:path";
-import { measureTree } from "../adapters/du.js";
-import { lstatOrUndefined } from "../adapters/fs.js";
+import { lstatOrUndefined, readGuestFile } from "../adapters/fs.js";
 import { getDomState } from "../adapters/virsh.js";
 import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
@@ -15,6 +14,30 @@ import { assertAgentName } from "./agent-name.js";
 import { readStoredSpec } from "./provision-files.js";
 import { guestAccess } from "./endpoint.js";
 import { markerMatches } from "./wait-ready.js";
+import { inboxSpace } from "./inbox.js";
+
+/**
+ * A finished run's exit code and whether it persisted, from its metrics.json (read without
+ * following symlinks, at most 64 KiB); undefined while it runs or when the file is not readable JSON.
+ * A metrics.json from before `persisted` existed counts as persisted.
+ */
+export async function readRunMetrics(
+  inbox: string,
+  run: string,
+): Promise<{ exitCode: number | null; persisted: boolean } | undefined> {
+  const raw = await readGuestFile(join(inbox, "runs", run, "metrics.json")).catch(() => undefined);
+  if (!raw) return undefined;
+  try {
+    const doc = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
+    const code = doc.exit_code;
+    return {
+      exitCode: typeof code === "number" && Number.isInteger(code) ? code : null,
+      persisted: doc.persisted !== false,
+    };
+  } catch {
+    return undefined;
+  }
+}
 
 export interface AgentStatus {
   name: string;
@@ -24,9 +47,17 @@ export interface AgentStatus {
   /** With `access: loopback`: the host ports on 127.0.0.1 forwarded to the guest. */
   forward: HostForward | null;
   inbox: string;
+  /** Bytes in use on the inbox's file system, and its size (the enforced limit); null without one. */
   inboxBytes: number | null;
+  inboxLimitBytes: number | null;
+  /** The guest's next write to its inbox fails with ENOSPC. */
+  inboxFull: boolean;
   runs: number;
   latestRun: string | null;
+  /** The latest run's exit code from its metrics.json; null while it runs or when unreadable. */
+  latestExitCode: number | null;
+  /** false when the latest run reported that its logs or metrics were not all written. */
+  latestPersisted: boolean | null;
   domainType: string | null;
   instanceId: string | null;
   createdAt: string | null;
@@ -58,9 +89,9 @@ export async function agentStatus(ctx: Context, name: string, withSize = true): 
   const ready = running && stored !== undefined && (await markerMatches(a.readyMarker, stored.instanceId));
   const ip = running ? ((await guestAccess(ctx, name, stored).catch(() => undefined))?.host ?? null) : null;
   const hasInbox = (await lstatOrUndefined(a.inbox))?.isDirectory() ?? false;
-  const sizes =
-    withSize && hasInbox ? await measureTree(ctx.run, a.inbox, 0).catch(() => undefined) : undefined;
+  const space = withSize && hasInbox ? await inboxSpace(ctx.run, a) : undefined;
   const runs = hasInbox ? await listRuns(a.inbox) : [];
+  const latest = runs[0] ? await readRunMetrics(a.inbox, runs[0]) : undefined;
   return {
     name,
     state: state ?? "not defined",
@@ -68,9 +99,13 @@ export async function agentStatus(ctx: Context, name: string, withSize = true): 
     ip,
     forward: stored?.forward ?? null,
     inbox: a.inbox,
-    inboxBytes: sizes?.get(a.inbox) ?? null,
+    inboxBytes: space?.usedBytes ?? null,
+    inboxLimitBytes: space?.sizeBytes ?? null,
+    inboxFull: space?.full ?? false,
     runs: runs.length,
     latestRun: runs[0] ?? null,
+    latestExitCode: latest?.exitCode ?? null,
+    latestPersisted: latest?.persisted ?? null,
     domainType: stored?.domainType ?? null,
     instanceId: stored?.instanceId ?? null,
     createdAt: stored?.createdAt ?? null,

@@ -98,7 +98,7 @@ describeWithTools(TOOLS)("the whole product in a real cloud-init guest (TCG)", (
 
   afterAll(async () => {
     if (!base) return;
-    cli([...g(), "destroy", name, "--timeout", "0"]);
+    cli([...g(), "destroy", name, "--timeout", "0", "--purge-inbox"]);
     await unmountIfMounted(localRunner, join(root, "global-ro"));
     rmSync(base, { recursive: true, force: true });
   });
@@ -118,6 +118,8 @@ describeWithTools(TOOLS)("the whole product in a real cloud-init guest (TCG)", (
       "2",
       "--tmp-size",
       "256m",
+      "--inbox-quota",
+      "64M",
       "--command",
       COMMAND,
       "--timeout",
@@ -204,6 +206,24 @@ describeWithTools(TOOLS)("the whole product in a real cloud-init guest (TCG)", (
     expect(added).toHaveLength(1);
     expect(await metricsOf(added[0]!)).toMatchObject({ exit_code: 3 });
     expect(readlinkSync(join(inbox(), "current"))).toBe(`runs/${added[0]}`);
+  });
+
+  it("a run that fills the inbox ends with persisted: false and a non-zero exit through exec", async () => {
+    const before = runsNow();
+    const fill = 'head -c 80M /dev/zero > "$AGENTSHARE_OUTPUTS/fill" 2>/dev/null; echo after-full';
+    const r = as("exec", name, "--", "sh", "-c", fill);
+    expect(r.code, r.stderr).toBe(74); // the command exited 0, but its output did not persist
+    expect(r.stdout).toBe("after-full\n"); // the caller still gets every byte
+    expect(r.stderr).toMatch(/did not persist: stdout\.log: No space left on device/);
+    const added = runsNow().filter((x) => !before.includes(x));
+    expect(added).toHaveLength(1);
+    const m = await metricsOf(added[0]!);
+    expect(m).toMatchObject({ exit_code: 0, persisted: false });
+    const st = JSON.parse(as("--json", "status", name).stdout);
+    expect(st).toMatchObject({ inboxFull: true, latestRun: added[0], latestPersisted: false });
+    const rm = as("exec", name, "--no-run", "--", "sh", "-c", `rm /mnt/inbox/runs/${added[0]}/outputs/fill`);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(JSON.parse(as("--json", "status", name).stdout)).toMatchObject({ inboxFull: false });
   });
 
   it("/tmp in the guest is a tmpfs of the configured size, noexec and nosuid", () => {

@@ -1,4 +1,5 @@
-// du through the built CLI: sizes without following symlinks, runs and the largest, quota check.
+// du through the built CLI on inboxes that are plain folders (from before limits); test/unit/inbox-fs.test.ts
+// has du on real inbox file systems.
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -8,10 +9,13 @@ import { cli, ensureBuilt, makeRun, tempTree, type Tree } from "./prune-harness.
 
 interface Usage {
   agent: string;
-  totalBytes: number;
+  usedBytes: number | null;
+  limitBytes: number | null;
+  enforced: boolean;
+  full: boolean;
   runs: number;
   largest: { name: string; bytes: number }[];
-  overQuota: boolean;
+  problem?: string;
 }
 let t: Tree;
 beforeAll(() => ensureBuilt());
@@ -29,26 +33,26 @@ beforeEach(async () => {
 afterEach(() => t.cleanup());
 
 describe("du", () => {
-  it("reports totals, runs and the largest runs without following symlinks", async () => {
+  it("an inbox that is not its own file system has no enforced limit, and says so", async () => {
     const r = await cli(t, ["du", "--json"]);
-    expect(r.code).toBe(0);
-    const usage = (JSON.parse(r.stdout) as { inboxes: Usage[] }).inboxes;
-    expect(usage.map((u) => u.agent)).toEqual(["a", "b"]);
-    const a = usage[0]!;
-    expect(a.runs).toBe(2);
-    expect(a.largest[0]!.name).toBe("run-20250102-000000");
-    expect(a.largest[0]!.bytes).toBeGreaterThanOrEqual(1_000_000);
-    expect(a.totalBytes).toBeLessThan(2_000_000); // the 5 MB behind the symlinks is not counted
-    expect(a.overQuota).toBe(true);
-    expect(usage[1]!.overQuota).toBe(false);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { ok: boolean; inboxes: Usage[] };
+    expect(out.inboxes.map((u) => u.agent)).toEqual(["a", "b"]);
+    const a = out.inboxes[0]!;
+    expect(a).toMatchObject({ runs: 2, enforced: false, full: false, usedBytes: null, limitBytes: null });
+    expect(a.problem).toMatch(/not size-limited/);
+    expect(a.largest).toEqual([]); // nothing walks a tree whose size no file system bounds
   });
 
-  it("--check exits 1 when an inbox is over quota, 0 otherwise", async () => {
-    const over = await cli(t, ["du", "a", "--check"]);
-    expect(over.code).toBe(1);
-    expect(over.stderr).toContain("over its quota");
-    expect((await cli(t, ["du", "b", "--check"])).code).toBe(0);
+  it("--check exits 1 for an inbox without an enforced limit, and --json says ok: false", async () => {
+    const r = await cli(t, ["--json", "du", "b", "--check"]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false });
+    expect(r.stderr).toMatch(/b's inbox has no enforced limit/);
     expect((await cli(t, ["du", "ghost"])).code).toBe(66);
+    const top = await cli(t, ["du", "--top", "abc"]);
+    expect(top.code).toBe(64);
+    expect(top.stderr).toMatch(/--top must be a whole number/);
   });
 
   it("the in-process walk agrees with GNU du", async () => {
