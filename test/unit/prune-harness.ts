@@ -124,3 +124,19 @@ export async function auditLines(stateDir: string): Promise<Record<string, unkno
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/** A child process appending 64 KiB to `file` every millisecond until stopped; resolves once it has written. */
+export async function startAppender(file: string): Promise<{ stop: () => Promise<number> }> {
+  const code =
+    `const fs=require("fs");const fd=fs.openSync(${JSON.stringify(file)},"a");const b=Buffer.alloc(65536,120);` +
+    `let n=0;fs.writeSync(fd,b);process.stdout.write("go\\n");` +
+    `setInterval(()=>{fs.writeSync(fd,b);n++},1);process.on("SIGTERM",()=>{console.log(n);process.exit(0)});`;
+  const child = execa(process.execPath, ["-e", code], { reject: false });
+  await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
+  return {
+    stop: async () => {
+      child.kill("SIGTERM");
+      return Number((await child).stdout.toString().trim().split("\n").pop());
+    },
+  };
+}
