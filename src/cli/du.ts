@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { formatBytes } from "../core/units.js";
 import type { InboxUsage } from "../ops/du.js";
 import { act, contextOf } from "./context.js";
+import { parseNumberFlag } from "./number-flags.js";
 
 function text(u: InboxUsage): string {
   const quota = u.quotaBytes === null ? "no quota" : `quota ${formatBytes(u.quotaBytes)}`;
@@ -23,9 +24,10 @@ export function registerDu(program: Command): void {
     .option("--top <n>", "how many of the largest runs to list", "5")
     .action(
       act(async (names: string[], o: { check: boolean; top: string }, cmd: Command) => {
+        const top = parseNumberFlag("--top", o.top, { min: 0, max: 10_000 });
         const ctx = contextOf(cmd);
         const { du } = await import("../ops/du.js");
-        const usage = await du(ctx, names, Math.max(0, Number.parseInt(o.top, 10) || 0));
+        const usage = await du(ctx, names, top);
         for (const u of usage.filter((x) => x.overQuota))
           ctx.out.warn(
             `${u.agent}'s inbox uses ${formatBytes(u.totalBytes)}, over its quota of ${formatBytes(u.quotaBytes ?? 0)}`,

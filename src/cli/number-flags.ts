@@ -15,7 +15,7 @@ export interface NumberRule {
 export function parseNumberFlag(flag: string, text: string, rule: NumberRule): number {
   const shape = rule.fraction ? /^\d+(\.\d+)?$/ : /^\d+$/;
   const n = Number(text);
-  const unit = rule.unit ? ` ${rule.unit}` : "";
+  const unit = rule.unit ? ` of ${rule.unit}` : "";
   const kind = rule.fraction ? "a number" : "a whole number";
   if (!shape.test(text.trim()) || !Number.isFinite(n) || n < rule.min || n > rule.max)
     throw new UsageError(

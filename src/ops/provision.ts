@@ -1,12 +1,13 @@
-// `agentshare provision NAME`: validate → check prerequisites → (dry run: write the documents
-// and stop) → inbox → documents, token, seed ISO, overlay disk → define → spec.json → start → wait.
+// `agentshare provision NAME`: validate (name, config, base image: nothing touched, not even
+// libvirt) → (dry run: write the documents and stop) → check prerequisites → inbox → documents,
+// token, seed ISO, overlay disk → define → spec.json → start → wait.
 // Idempotent: same spec → no-op; changed spec → refused unless --recreate. A provision killed at
 // any point converges when run again: spec.json is written only after `virsh define`, and a
 // domain without it is ours and half-made (checked by its agentshare metadata), so it is redone.
 import type { Context } from "../cli/context.js";
 import { appendAudit } from "../adapters/audit.js";
 import { UsageError } from "../errors.js";
-import { prepareAgent, type PreparedAgent } from "./agent-spec.js";
+import { loadAgentConfig, prepareAgent, type PreparedAgent } from "./agent-spec.js";
 import { checkProvisionPrerequisites } from "./prerequisites.js";
 import { writeDryRun, readStoredSpec } from "./provision-files.js";
 import { applyProvision, existingAgentAction, type ApplyStages } from "./provision-apply.js";
@@ -57,9 +58,10 @@ export async function provision(ctx: Context, opts: ProvisionOptions): Promise<P
     const files = { domainXml: w.domainXml, userData: w.userData, metaData: w.metaData };
     return { ...baseResult(p, "dry-run", files), dryRun: true, summary: dryRunSummary(p, files) };
   }
-  // Everything that can fail for a missing prerequisite fails here, before any change on disk.
+  // Bad input, then a missing prerequisite, fail here, before any change on disk.
+  const loaded = await loadAgentConfig(ctx, spec);
   const pre = await checkProvisionPrerequisites(ctx);
-  const p = await prepareAgent(ctx, { ...spec, libvirtVersion: pre.libvirtVersion });
+  const p = await prepareAgent(ctx, { ...spec, libvirtVersion: pre.libvirtVersion }, loaded);
   await pre.checkAgent(p);
   const stored = await readStoredSpec(p.inputs.agent.spec);
   const action = await existingAgentAction(ctx, p, stored, opts.recreate);
