@@ -1,13 +1,15 @@
 // Input that must be refused before anything is created, through the built CLI: numeric options,
-// tmpSize, the health port, the config file (FIFO, directory, 50 MB) and the base image; and a
-// real provision against a fake `virsh` on PATH (libvirt itself is the vm tier's business).
+// tmpSize, the health port, the config file (FIFO, directory, 50 MB) and the base image. Then a
+// real provision against a fake `virsh` on PATH (libvirt itself is the vm tier's business): the
+// audit log says how far it got, and a guest that reports it cannot bind its health port stops
+// the wait at once.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, truncate, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { assertTools, describeWithTools, isRoot } from "../helpers/tools.js";
-import { cli, ensureBuilt, tempTree, type Tree } from "./prune-harness.js";
+import { auditLines, cli, ensureBuilt, tempTree, type Tree } from "./prune-harness.js";
 
 let t: Tree;
 beforeAll(() => ensureBuilt());
@@ -169,6 +171,17 @@ describeWithTools(["genisoimage"])("a real provision against a fake virsh", () =
       FAKE_META: join(t.stateDir, "agents", "a1", "meta-data"),
     };
   });
+  const provision = (...extra: string[]) => [
+    "provision",
+    "a1",
+    "--no-image",
+    "--kernel",
+    kernel,
+    "--domain-type",
+    "qemu",
+    ...extra,
+  ];
+  const calls = async () => (await readFile(join(fake, "calls"), "utf8").catch(() => "")).trim().split("\n");
 
   it("--image /etc/passwd fails before libvirt is asked anything, creating nothing", async () => {
     const r = await cli(t, ["provision", "a1", "--image", "/etc/passwd"], env);
@@ -177,5 +190,40 @@ describeWithTools(["genisoimage"])("a real provision against a fake virsh", () =
     expect(existsSync(join(fake, "calls"))).toBe(false);
     await nothingCreated();
     expect(await readdir(t.stateDir)).toEqual([]);
+  });
+
+  it("the audit log says defined, then failed at the wait, for a guest that never gets ready", async () => {
+    const r = await cli(t, provision("--timeout", "1"), env);
+    expect(r.code).toBe(69);
+    expect(r.stderr).toContain("the guest did not report ready within 1 s");
+    const audit = (await auditLines(t.stateDir)).filter((l) => l.verb === "provision");
+    expect(audit.map((l) => l.result)).toEqual(["defined", "failed"]);
+    expect(audit[1]).toMatchObject({ stage: "wait", error: expect.stringContaining("did not report ready") });
+    expect(audit[0]?.instanceId).toBe(audit[1]?.instanceId);
+    expect(await calls()).toContain("-c qemu:///system start --domain a1");
+  });
+
+  it("--no-start records only defined", async () => {
+    expect((await cli(t, provision("--no-start"), env)).code).toBe(0);
+    expect((await auditLines(t.stateDir)).map((l) => l.result)).toEqual(["defined"]);
+  });
+
+  it("stops waiting at once when the guest reports its health server cannot listen", async () => {
+    const why = "the health server cannot listen on 0.0.0.0:8118: listen EADDRINUSE: address already in use";
+    const t0 = Date.now();
+    const r = await cli(t, provision("--timeout", "600"), { ...env, FAKE_GUEST_SAYS: why });
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(r.code).toBe(69);
+    expect(r.stderr).toContain(`agentshare: the guest reports it cannot get ready: ${why}`);
+    expect(r.stderr).toContain("hint: fix what it names");
+    const audit = (await auditLines(t.stateDir)).filter((l) => l.verb === "provision");
+    expect(audit.map((l) => l.result)).toEqual(["defined", "failed"]);
+  });
+
+  it("a failure marker of an earlier provision (another instance id) is ignored", async () => {
+    await mkdir(join(t.root, "a1-inbox"), { recursive: true });
+    await writeFile(join(t.root, "a1-inbox", ".agentshare-failed"), "iid-a1-old\nold failure\n");
+    const r = await cli(t, provision("--timeout", "1"), env);
+    expect(r.stderr).toContain("did not report ready within 1 s");
   });
 });
