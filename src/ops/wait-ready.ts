@@ -34,6 +34,7 @@ export async function failureReported(marker: string, instanceId: string): Promi
   const why = rest
     .join(" ")
     .replace(/[^\x20-\x7e\u00a0-\uffff]+/g, " ")
+    .replace(/\s+/g, " ")
     .trim()
     .slice(0, 300);
   return why || "no reason given";
