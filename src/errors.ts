@@ -42,6 +42,11 @@ export class InternalError extends AgentshareError {
   override readonly exitCode = 70;
 }
 
+/** A temporary condition: the same command may work when tried again later (75, EX_TEMPFAIL). */
+export class TempFailError extends AgentshareError {
+  override readonly exitCode = 75;
+}
+
 /** The configuration is invalid; `problems` lists every one with its field path (78, EX_CONFIG). */
 export class ConfigError extends AgentshareError {
   override readonly exitCode = 78;

@@ -1,11 +1,14 @@
 // One-pass copy: read the source once, hash it (sha256) while writing a temp file in the
 // destination folder, fsync, then move it into place atomically (rename) or, when the
 // destination must not be replaced, link(2) it there, which fails if the name exists.
+// A source that changes during the copy (fstat before and after: size, mtime, ctime; and the
+// bytes read against the final size) is refused: a half-written file is never placed.
 import { createHash } from "node:crypto";
 import { constants, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { DataError } from "../errors.js";
+import type { BigIntStats } from "node:fs";
+import { DataError, TempFailError } from "../errors.js";
 import { fsyncDir, tempNameFor } from "./fs.js";
 
 const CHUNK = 4 * 1024 * 1024;
@@ -18,6 +21,8 @@ export interface HashCopyOptions {
   maxBytes?: number;
   /** Message for an existing destination when `replace` is false. */
   existsHint?: string;
+  /** Names the source in errors, e.g. "staging/report.md". */
+  label?: string;
   /** Runs after the temp file is complete and before it is placed; throwing discards it. */
   beforePlace?: (result: HashCopyResult) => void | Promise<void>;
 }
@@ -56,6 +61,20 @@ async function pump(src: FileHandle, dst: FileHandle, maxBytes: number): Promise
   return { sha256: hash.digest("hex"), size };
 }
 
+/** Refuses a copy whose source changed between the two fstat calls, or whose length read differs. */
+function checkUnchanged(before: BigIntStats, after: BigIntStats, read: number, label: string): void {
+  const what =
+    before.size !== after.size || BigInt(read) !== after.size
+      ? `its size went from ${before.size} to ${after.size} bytes (${read} read)`
+      : before.mtimeNs !== after.mtimeNs || before.ctimeNs !== after.ctimeNs
+        ? "it was modified (mtime/ctime changed)"
+        : undefined;
+  if (what)
+    throw new TempFailError(`${label} changed while it was being copied: ${what}; nothing was published`, {
+      hint: "something is still writing it: wait until it is finished (for a run, until its metrics.json exists) and try again",
+    });
+}
+
 /** Copies `src` (an open regular file) to `dest`; see the module comment for the guarantees. */
 export async function copyHashed(
   src: FileHandle,
@@ -66,9 +85,11 @@ export async function copyHashed(
   const dst = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   let result: HashCopyResult;
   try {
+    const before = await src.stat({ bigint: true });
     result = await pump(src, dst, opts.maxBytes ?? Number.MAX_SAFE_INTEGER);
     await dst.chmod(opts.mode);
     await dst.sync();
+    checkUnchanged(before, await src.stat({ bigint: true }), result.size, opts.label ?? "the source");
     await opts.beforePlace?.(result);
   } catch (err) {
     await dst.close();

@@ -1,5 +1,6 @@
 // qemu-img: qcow2 overlays on a base image, and `info --output=json`. Argv builders and the
 // parser are pure; the runner calls are thin.
+import { constants, promises as fsp } from "node:fs";
 import { DataError, InternalError, NotFoundError, toolError } from "../errors.js";
 import { parseSize } from "../core/units.js";
 import type { Runner } from "./runner.js";
@@ -107,4 +108,46 @@ export async function imageInfo(run: Runner, file: string): Promise<ImageInfo> {
   if (r.exitCode === 0) return parseImageInfo(r.stdout);
   if (isImageMissing(r.stderr)) throw new NotFoundError(`image ${file} does not exist`);
   throw toolError(["qemu-img", ...argv], r);
+}
+
+/** The first four bytes of every qcow2 image, "QFI\xfb" (docs/interop/qcow2.txt in QEMU). */
+export const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]);
+
+/** True when `head` (the file's first bytes) starts like a qcow2 image. */
+export const isQcow2Header = (head: Buffer): boolean =>
+  head.length >= QCOW2_MAGIC.length && head.subarray(0, QCOW2_MAGIC.length).equals(QCOW2_MAGIC);
+
+const IMAGE_HINT =
+  "give a qcow2 image: a name from `agentshare image list` or an absolute path (convert another disk with `qemu-img convert -O qcow2 IN OUT.qcow2`)";
+
+/**
+ * Checks that `file` is a qcow2 image (overlays are made with `-F qcow2`): a regular file that
+ * starts with the qcow2 magic. Opened O_NONBLOCK so a FIFO cannot block. Resolves false when it
+ * does not exist (the caller decides whether that matters); DataError for anything else.
+ */
+export async function checkQcow2File(file: string): Promise<boolean> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return false;
+    throw new DataError(`image ${file} cannot be opened (${code ?? (err as Error).message})`, {
+      hint: IMAGE_HINT,
+    });
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile())
+      throw new DataError(`image ${file} is not a regular file${st.isDirectory() ? " (a directory)" : ""}`, {
+        hint: IMAGE_HINT,
+      });
+    const head = Buffer.alloc(QCOW2_MAGIC.length);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    if (!isQcow2Header(head.subarray(0, bytesRead)))
+      throw new DataError(`image ${file} is not a qcow2 disk image (no qcow2 header)`, { hint: IMAGE_HINT });
+    return true;
+  } finally {
+    await fh.close();
+  }
 }

@@ -39,7 +39,23 @@ export async function makeTrashBatch(
   });
 }
 
-export type MoveOutcome = { moved: true } | { moved: false; why: string };
+export type MoveOutcome = { moved: true } | { moved: false; why: string; vanished?: boolean };
+
+/** Why an lstat or rename of a victim failed, in words (no /proc/self/fd paths, no raw errno text). */
+export function moveProblem(err: unknown, step: "check" | "move"): string {
+  const code = (err as NodeJS.ErrnoException).code ?? "";
+  const what = step === "check" ? "cannot be checked" : "cannot be moved out of the inbox";
+  const why: Record<string, string> = {
+    EACCES: "permission denied (is the inbox's runs/ writable by this user? prune runs as root from cron)",
+    EPERM: "operation not permitted (an immutable or append-only attribute? see lsattr)",
+    EBUSY: "it is busy (a mount point inside the inbox?)",
+    EXDEV: "it is on another file system than the trash",
+    EROFS: "the inbox is on a read-only file system",
+    ENOSPC: "no space left on the file system",
+    EIO: "an I/O error on the file system",
+  };
+  return `${what}: ${why[code] ?? (code ? `error ${code}` : (err as Error).message)}`;
+}
 
 /**
  * Moves `name` from the directory open as `parent` into `batch`, after checking beneath the
@@ -61,7 +77,9 @@ export function moveIntoTrash(
     st = lstatSync(src);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return { moved: false, why: e.code === "ENOENT" ? "vanished" : e.message };
+    if (e.code === "ENOENT")
+      return { moved: false, why: "vanished before it could be moved", vanished: true };
+    return { moved: false, why: moveProblem(e, "check") };
   }
   if (st.isSymbolicLink()) return { moved: false, why: "is a symlink" };
   if (!st.isDirectory()) return { moved: false, why: "is not a directory" };
@@ -69,7 +87,9 @@ export function moveIntoTrash(
   try {
     renameSync(src, join(batch, name));
   } catch (err) {
-    return { moved: false, why: (err as Error).message };
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      return { moved: false, why: "vanished before it could be moved", vanished: true };
+    return { moved: false, why: moveProblem(err, "move") };
   }
   return { moved: true };
 }

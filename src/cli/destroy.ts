@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { act, contextOf } from "./context.js";
+import { parseNumberFlag } from "./number-flags.js";
 
 export function registerDestroy(program: Command): void {
   program
@@ -16,7 +17,9 @@ export function registerDestroy(program: Command): void {
         const r = await destroyAgent(ctx, {
           name,
           purgeInbox: Boolean(o.purgeInbox),
-          shutdownTimeoutMs: Number(o.timeout) * 1000,
+          shutdownTimeoutMs:
+            parseNumberFlag("--timeout", o.timeout, { min: 0, max: 3600, fraction: true, unit: "seconds" }) *
+            1000,
         });
         ctx.out.result(
           r,

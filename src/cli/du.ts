@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { formatBytes } from "../core/units.js";
 import type { InboxUsage } from "../ops/du.js";
 import { act, contextOf } from "./context.js";
-import { UsageError } from "../errors.js";
+import { parseNumberFlag } from "./number-flags.js";
 
 function text(u: InboxUsage): string {
   const use =
@@ -16,13 +16,6 @@ function text(u: InboxUsage): string {
   return lines.join("\n");
 }
 
-/** --top's value: a whole number from 0 to 1000. */
-function parseTop(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) > 1000)
-    throw new UsageError(`--top must be a whole number from 0 to 1000, got ${JSON.stringify(v)}`);
-  return Number(v);
-}
-
 /** Registers `du`. */
 export function registerDu(program: Command): void {
   program
@@ -32,8 +25,8 @@ export function registerDu(program: Command): void {
     .option("--top <n>", "also list the n largest runs (walks those runs)", "0")
     .action(
       act(async (names: string[], o: { check: boolean; top: string }, cmd: Command) => {
+        const top = parseNumberFlag("--top", o.top, { min: 0, max: 10_000 });
         const ctx = contextOf(cmd);
-        const top = parseTop(o.top);
         const { du, needsAttention } = await import("../ops/du.js");
         const usage = await du(ctx, names, top);
         const flagged = usage.filter(needsAttention);

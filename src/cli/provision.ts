@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { ProvisionOptions } from "../ops/provision.js";
 import { act, contextOf } from "./context.js";
+import { parseNumberFlag } from "./number-flags.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -67,7 +68,8 @@ export function registerProvision(program: Command): void {
           dryRun: Boolean(o.dryRun),
           start: o.start !== false,
           wait: o.wait !== false,
-          timeoutMs: Number(o.timeout) * 1000,
+          timeoutMs:
+            parseNumberFlag("--timeout", String(o.timeout), { min: 1, max: 86_400, unit: "seconds" }) * 1000,
           recreate: Boolean(o.recreate),
         };
         const { provision } = await import("../ops/provision.js");

@@ -5,6 +5,7 @@ import { formatBytes } from "../core/units.js";
 import { UsageError } from "../errors.js";
 import type { InboxResult } from "../ops/prune.js";
 import { act, contextOf } from "./context.js";
+import { parseNumberFlag } from "./number-flags.js";
 
 interface PruneFlags {
   all: boolean;
@@ -25,7 +26,7 @@ function keepLastOf(v: string | undefined): number | undefined {
 }
 
 function text(r: InboxResult, dryRun: boolean): string {
-  if (r.status !== "ok") return `${r.agent}: ${r.status}: ${r.message ?? ""}`;
+  if (r.status !== "ok" && r.status !== "incomplete") return `${r.agent}: ${r.status}: ${r.message ?? ""}`;
   const verb = dryRun ? "would delete" : "deleted";
   const done = r.runs.filter((x) => x.deleted || dryRun);
   const lines = [
@@ -35,13 +36,20 @@ function text(r: InboxResult, dryRun: boolean): string {
     lines.push(
       `  ${x.name}  ${formatBytes(x.bytes)}  ${x.reason}${x.deleted || dryRun ? "" : `  NOT deleted: ${x.why ?? ""}`}`,
     );
+  if (r.unfinished?.length)
+    lines.push(
+      `  kept ${r.unfinished.length} unfinished runs (no metrics.json: may still be running): ${r.unfinished.join(", ")}`,
+    );
   if (r.message) lines.push(`  note: ${r.message}`);
   return lines.join("\n");
 }
 
-/** Exit code: a refused inbox 65, a missing one 66, a busy one 75 (EX_TEMPFAIL), else 0. */
+/**
+ * Exit code: a refused inbox 65, a missing one 66, runs that could not be deleted 74 (EX_IOERR),
+ * a busy inbox 75 (EX_TEMPFAIL), else 0.
+ */
 export function pruneExitCode(results: readonly InboxResult[]): number | undefined {
-  for (const code of [65, 66, 78, 70, 75]) if (results.some((r) => r.exitCode === code)) return code;
+  for (const code of [65, 66, 78, 70, 74, 75]) if (results.some((r) => r.exitCode === code)) return code;
   return undefined;
 }
 
@@ -75,12 +83,17 @@ export function registerPrune(program: Command): void {
     .action(
       act(async (names: string[], o: PruneFlags, cmd: Command) => {
         const ctx = contextOf(cmd);
+        const lockWait = parseNumberFlag("--lock-wait", o.lockWait, {
+          min: 0,
+          max: 86_400,
+          fraction: true,
+          unit: "seconds",
+        });
         const agents = await agentsOf(names, o.all, ctx.paths.root);
-        const lockWaitMs = Math.max(0, Number(o.lockWait) || 0) * 1000;
         const opts = {
           agents,
           dryRun: o.dryRun,
-          lockWaitMs,
+          lockWaitMs: lockWait * 1000,
           keepLast: keepLastOf(o.keepLast),
           maxAge: offOr(o.maxAge),
           maxSize: offOr(o.maxSize),

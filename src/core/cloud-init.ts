@@ -12,7 +12,7 @@ import {
   RUN_WRAPPER_PATH,
   waitForHealthScript,
 } from "./guest-units.js";
-import { GLOBAL_TAG, INBOX_TAG, READY_MARKER } from "./paths.js";
+import { FAILED_MARKER, GLOBAL_TAG, INBOX_TAG, READY_MARKER } from "./paths.js";
 
 export { GUEST_CONFIG_DIR, GUEST_GLOBAL, GUEST_INBOX, GUEST_USER };
 
@@ -82,18 +82,34 @@ function serviceCommands(spec: UserDataSpec): unknown[] {
   return [
     ["systemctl", "daemon-reload"],
     ["systemctl", "enable", "--now", "--no-block", ...units],
-    [
-      "sh",
-      "-c",
-      `${waitForHealthScript(spec.healthPort)} || echo 'agentshare: health server did not answer' >&2`,
-    ],
   ];
+}
+
+/** `printf … > FILE.tmp && mv -f FILE.tmp FILE`: a marker the host reads whole or not at all. */
+const writeMarker = (file: string, format: string, args: string) =>
+  `printf '${format}' ${args} > ${file}.tmp && mv -f ${file}.tmp ${file}`;
+
+/**
+ * Written last: the ready marker (this provision's instance id), which the host waits for. With
+ * the health server, after waiting for it: when it reports it cannot listen, the failure marker
+ * (instance id, then the reason) instead, so the host stops waiting at once.
+ */
+function markerCommand(spec: UserDataSpec): string {
+  const iid = shellQuote(spec.instanceId);
+  const ready = writeMarker(`${GUEST_INBOX}/${READY_MARKER}`, "%s\\n", iid);
+  if (!spec.guest) return ready;
+  const failed = writeMarker(`${GUEST_INBOX}/${FAILED_MARKER}`, "%s\\n%s\\n", `${iid} "$out"`);
+  return [
+    `out=$(${waitForHealthScript(spec.healthPort)}); rc=$?`,
+    `if [ $rc -eq 2 ]; then ${failed}; exit 1; fi`,
+    `[ $rc -eq 0 ] || echo 'agentshare: health server did not answer' >&2`,
+    ready,
+  ].join("\n");
 }
 
 function runcmd(spec: UserDataSpec): unknown[] {
   const home = `/home/${GUEST_USER}`;
   const owner = `${spec.uid}:${spec.gid}`;
-  const marker = `${GUEST_INBOX}/${READY_MARKER}`;
   return [
     ["sh", "-c", PRUNE_UPDATEDB],
     ["ln", "-sfn", GUEST_GLOBAL, `${home}/global`],
@@ -101,12 +117,7 @@ function runcmd(spec: UserDataSpec): unknown[] {
     ["ln", "-sfn", `${GUEST_INBOX}/outputs`, `${home}/outputs`],
     ["chown", "-h", owner, `${home}/global`, `${home}/inbox`, `${home}/outputs`],
     ...serviceCommands(spec),
-    // Written last: the host waits for this file to carry this provision's instance id.
-    [
-      "sh",
-      "-c",
-      `printf '%s\\n' ${shellQuote(spec.instanceId)} > ${marker}.tmp && mv -f ${marker}.tmp ${marker}`,
-    ],
+    ["sh", "-c", markerCommand(spec)],
   ];
 }
 

@@ -118,6 +118,13 @@ const imageRef = text({
   rule: "must be an absolute path to a qcow2 image or the name of an image in <state-dir>/images",
 });
 
+/** TCP ports the guest itself listens on, which its health server can therefore never bind. */
+export const GUEST_PORTS: ReadonlyMap<number, string> = new Map([
+  [22, "the guest's SSH server"],
+  [53, "the guest's DNS resolver (systemd-resolved)"],
+  [5355, "the guest's LLMNR responder (systemd-resolved)"],
+]);
+
 const AGENT_FIELDS: Record<keyof AgentConfig, Check> = {
   memory: int(256, 1024 * 1024, " MiB"),
   vcpus: int(1, 256),
@@ -133,7 +140,15 @@ const AGENT_FIELDS: Record<keyof AgentConfig, Check> = {
   },
   command: text(),
   description: text(),
-  healthPort: int(1, 65535),
+  healthPort: (v) => {
+    const r = int(1, 65535)(v);
+    const port = r.value as number | undefined;
+    if (port === undefined || (port >= 1024 && !GUEST_PORTS.has(port))) return r;
+    const why =
+      GUEST_PORTS.get(port) ??
+      "below 1024, which the guest's health server may not bind (it runs without CAP_NET_BIND_SERVICE)";
+    return { problem: `${port} cannot be used: it is ${why}; use a port from 1024 to 65535 such as 8118` };
+  },
   tmpSize: text({ pattern: /^[1-9]\d*[mg]$/, rule: 'must be a number followed by m or g, e.g. "512m"' }),
   domainType: text({ pattern: /^(kvm|qemu|auto)$/, rule: "must be kvm, qemu or auto" }),
   kernel: nullable(absPath),
@@ -224,6 +239,15 @@ export function resolveConfig(
   return { config, problems };
 }
 
+/** /tmp (a tmpfs: RAM, then swap) may be at most this many times the VM's memory. */
+export const TMP_PER_MEMORY = 4;
+
+/** "512m" → 512, "2g" → 2048 (MiB); undefined for a text the field check refuses. */
+export function tmpSizeMiB(text: string): number | undefined {
+  const m = /^([1-9]\d*)([mg])$/.exec(text);
+  return m ? Number(m[1]) * (m[2] === "g" ? 1024 : 1) : undefined;
+}
+
 function crossCheck(c: Config): string[] {
   const problems: string[] = [];
   const a = c.agent;
@@ -233,6 +257,11 @@ function crossCheck(c: Config): string[] {
     problems.push(`disk: must be at least 64M (got ${JSON.stringify(a.disk)})`);
   if ((parseSize(c.inboxQuota) ?? 0) < MIN_INBOX_BYTES)
     problems.push(`inboxQuota: must be at least 32M (got ${JSON.stringify(c.inboxQuota)})`);
+  const tmpMiB = tmpSizeMiB(a.tmpSize);
+  if (tmpMiB !== undefined && tmpMiB > TMP_PER_MEMORY * a.memory)
+    problems.push(
+      `tmpSize: must be at most ${TMP_PER_MEMORY} × memory (${TMP_PER_MEMORY * a.memory}m for ${a.memory} MiB): /tmp is a tmpfs in the guest's RAM and swap (got ${JSON.stringify(a.tmpSize)})`,
+    );
   if (c.retention.maxAge !== null && !parseDuration(c.retention.maxAge))
     problems.push("retention.maxAge: must be greater than zero");
   return problems;

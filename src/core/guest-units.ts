@@ -6,6 +6,10 @@ export const RUN_WRAPPER_PATH = "/usr/local/bin/agentshare-run";
 export const HEALTH_SERVER_PATH = "/usr/local/lib/agentshare/health-server.mjs";
 export const HEALTH_UNIT = "agentshare-health.service";
 export const AGENT_UNIT = "agentshare-agent.service";
+/** Where the health server says why it cannot listen (its RuntimeDirectory, kept across restarts). */
+export const HEALTH_ERROR_FILE = "/run/agentshare-health/listen-error";
+/** Seconds the error must stand, with /healthz unanswered, before the first-boot wait gives up. */
+const ERROR_STANDS_S = 3;
 
 /** The health server runs as root (it must read whatever the agent wrote) but may only read.
  *  A 1 MiB semi-space keeps ~1,000 idle SSE clients near 21 KiB each (docs/benchmarks.md). */
@@ -17,7 +21,9 @@ Wants=network-online.target
 RequiresMountsFor=${GUEST_INBOX} ${GUEST_GLOBAL}
 
 [Service]
-ExecStart=/usr/bin/env node --max-semi-space-size=1 ${HEALTH_SERVER_PATH} --inbox ${GUEST_INBOX} --global ${GUEST_GLOBAL} --port ${o.healthPort} --token-file ${GUEST_CONFIG_DIR}/token --agent ${o.name}
+ExecStart=/usr/bin/env node --max-semi-space-size=1 ${HEALTH_SERVER_PATH} --inbox ${GUEST_INBOX} --global ${GUEST_GLOBAL} --port ${o.healthPort} --token-file ${GUEST_CONFIG_DIR}/token --agent ${o.name} --error-file ${HEALTH_ERROR_FILE}
+RuntimeDirectory=agentshare-health
+RuntimeDirectoryPreserve=yes
 Restart=always
 RestartSec=1
 NoNewPrivileges=yes
@@ -54,11 +60,19 @@ WantedBy=multi-user.target
 `;
 }
 
-/** Waits (≤ 20 s) until the health server answers its liveness probe; Node is the one tool every guest has. */
-export function waitForHealthScript(port: number): string {
+/**
+ * Waits (≤ 20 s of failed tries, each given up after 1 s without an answer) until the health
+ * server answers its liveness probe; Node is the one tool every guest has. Exit 0 when it answers, 1 when it does not, 2 (printing the reason) when the server
+ * has said for ${ERROR_STANDS_S} s in `errorFile` that it cannot listen (restarts did not help).
+ */
+export function waitForHealthScript(port: number, errorFile = HEALTH_ERROR_FILE): string {
   return (
-    `node -e 'const h=require("http");let n=0;` +
-    `const t=()=>h.get("http://127.0.0.1:${port}/healthz",r=>process.exit(r.statusCode===200?0:1))` +
-    `.on("error",()=>{if(++n>200)process.exit(1);setTimeout(t,100)});t()'`
+    `node -e 'const h=require("http"),fs=require("fs");let n=0,since=0;` +
+    `const bad=()=>{let e="";try{e=fs.readFileSync(${JSON.stringify(errorFile)},"utf8")}catch{}` +
+    `if(!e){since=0;return}since=since||Date.now();` +
+    `if(Date.now()-since>=${ERROR_STANDS_S * 1000}){process.stdout.write(e);process.exit(2)}};` +
+    `const t=()=>h.get("http://127.0.0.1:${port}/healthz",{timeout:1000},r=>process.exit(r.statusCode===200?0:1))` +
+    `.on("timeout",function(){this.destroy(new Error("no answer"))})` +
+    `.on("error",()=>{bad();if(++n>200)process.exit(1);setTimeout(t,100)});t()'`
   );
 }

@@ -20,6 +20,8 @@ export const INBOX_TAG = "agentinbox";
 export const INBOX_SUBDIRS = ["outputs", "logs", "runs"] as const;
 /** File the guest writes into its inbox when it is ready: this provision's instance id. */
 export const READY_MARKER = ".agentshare-ready";
+/** File the guest writes into its inbox instead when it cannot get ready: instance id, then why. */
+export const FAILED_MARKER = ".agentshare-failed";
 
 export interface HostPaths {
   root: string;
@@ -70,6 +72,7 @@ export interface AgentPaths {
   inboxFs: string;
   inboxTrash: string;
   readyMarker: string;
+  failedMarker: string;
   dir: string;
   domainXml: string;
   userData: string;
@@ -94,6 +97,7 @@ export function agentPaths(p: HostPaths, name: string): AgentPaths {
     inboxFs: join(p.inboxesDir, name),
     inboxTrash: join(p.inboxesDir, name, "trash"),
     readyMarker: join(inbox, READY_MARKER),
+    failedMarker: join(inbox, FAILED_MARKER),
     dir,
     domainXml: join(dir, "domain.xml"),
     userData: join(dir, "user-data"),

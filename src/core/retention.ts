@@ -1,6 +1,7 @@
 // The retention planner: which runs of one inbox prune deletes. Pure; prune applies it.
 // A run is kept when any rule keeps it: it is `current`, it is among the newest keepLast,
-// it is younger than maxAge (counted from the newest run, so a stalled agent keeps its
+// it may still be active (no metrics.json and first seen by the host less than
+// UNFINISHED_GRACE_MS ago), it is younger than maxAge (counted from the newest run, so a stalled agent keeps its
 // history), or the size cap does not need it gone. The size cap never digs below the
 // keep-last floor, and when `current` cannot be resolved nothing is deleted at all.
 
@@ -18,13 +19,26 @@ export interface PlanRun {
   effective: number;
   /** Bytes on disk, when measured; needed only for the size cap. */
   size?: number;
+  /** The run may still be written to (see `mayBeActive`): never deleted. */
+  active?: boolean;
 }
+
+/**
+ * How long a run without metrics.json is presumed active, counted from when the host first
+ * saw it: the host cannot tell a live run from a crashed one (the guest's word is no proof),
+ * so an unfinished run is kept for this long. Only the host's own first-seen time counts.
+ */
+export const UNFINISHED_GRACE_MS = 7 * 86_400_000;
+
+/** True when a run without metrics.json is within the grace period (a finished run never is). */
+export const mayBeActive = (finished: boolean, firstSeen: number, now: number): boolean =>
+  !finished && now - firstSeen < UNFINISHED_GRACE_MS;
 
 /** `current` resolved to a run name, absent (`null`), or pointing somewhere unknown. */
 export type CurrentRun =
   { kind: "run"; name: string } | { kind: "none" } | { kind: "unknown"; target: string };
 
-export type KeepReason = "current" | "keep-last" | "max-age" | "max-size" | "current-unknown";
+export type KeepReason = "current" | "keep-last" | "active" | "max-age" | "max-size" | "current-unknown";
 export type DeleteReason = "max-age" | "keep-last" | "max-size";
 
 export interface RetentionPlan {
@@ -52,6 +66,7 @@ export function planRetention(
   sorted.forEach((run, i) => {
     if (current.kind === "run" && run.name === current.name) keep.set(run.name, "current");
     else if (i < keepLast) keep.set(run.name, "keep-last");
+    else if (run.active) keep.set(run.name, "active");
     else if (policy.maxAgeSec === null) victims.push({ name: run.name, reason: "keep-last" });
     else if (anchor - run.effective <= policy.maxAgeSec * 1000) ageKept.push(run);
     else victims.push({ name: run.name, reason: "max-age" });

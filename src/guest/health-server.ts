@@ -1,6 +1,6 @@
 // Entry of the guest health server (bundled to dist/guest/health-server.mjs for Node 18):
 // /healthz, /health, /runs and the SSE log streams of the agent's current run.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createApp } from "./http-app.js";
 import { InboxHub } from "./inbox-hub.js";
@@ -23,6 +23,15 @@ function loadToken(o: ServerOptions): string {
   return token;
 }
 
+/** Best effort: the error file only helps the first-boot wait report a reason. */
+function writeQuietly(file: string, text: string): void {
+  try {
+    writeFileSync(file, text, { mode: 0o644 });
+  } catch {
+    // the journal still has the message
+  }
+}
+
 async function main(): Promise<void> {
   let o: ServerOptions;
   try {
@@ -34,8 +43,13 @@ async function main(): Promise<void> {
   const hub = new InboxHub(o.inbox, o.pollMs, o.pingMs);
   await hub.start();
   const server = createServer(createApp(o, token, hub));
-  server.on("error", (err) => fail(`cannot listen on ${o.host}:${o.port}: ${err.message}`, 69));
+  server.on("error", (err) => {
+    const why = `the health server cannot listen on ${o.host}:${o.port}: ${err.message}`;
+    if (o.errorFile) writeQuietly(o.errorFile, `${why}\n`);
+    fail(why, 69);
+  });
   server.listen(o.port, o.host, () => {
+    if (o.errorFile) rmSync(o.errorFile, { force: true });
     const addr = server.address();
     const port = typeof addr === "object" && addr ? addr.port : o.port;
     process.stdout.write(`health-server: listening on http://${o.host}:${port}\n`);

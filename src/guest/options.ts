@@ -7,6 +7,8 @@ export interface ServerOptions {
   host: string;
   tokenFile: string;
   agent: string;
+  /** Where to say why the server cannot listen (for the first-boot wait); "" for nowhere. */
+  errorFile: string;
   pingMs: number;
   pollMs: number;
   flushMs: number;
@@ -18,6 +20,7 @@ const DEFAULTS: Omit<ServerOptions, "inbox" | "tokenFile" | "port"> = {
   global: "/mnt/global",
   host: "0.0.0.0",
   agent: "",
+  errorFile: "",
   pingMs: 15_000,
   pollMs: 250,
   flushMs: 100,
@@ -27,6 +30,7 @@ const DEFAULTS: Omit<ServerOptions, "inbox" | "tokenFile" | "port"> = {
 
 export const USAGE =
   "usage: health-server --inbox DIR --port N --token-file FILE [--host ADDR] [--agent NAME] [--global DIR]\n" +
+  "       [--error-file FILE]\n" +
   "       [--ping-ms N] [--poll-ms N] [--flush-ms N] [--cap-bytes N] [--stall-ms N]";
 
 const NUMERIC: Record<string, keyof ServerOptions> = {
@@ -43,6 +47,7 @@ const TEXT: Record<string, keyof ServerOptions> = {
   "--host": "host",
   "--token-file": "tokenFile",
   "--agent": "agent",
+  "--error-file": "errorFile",
 };
 
 /** Parses argv (without node and script); throws an Error whose message says what to fix. */

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { basename, dirname } from "node:path";
 import { probeKvm } from "../adapters/kvm.js";
 import { freeLoopbackPorts } from "../adapters/ports.js";
+import { checkQcow2File } from "../adapters/qemu-img.js";
 import { makeAgentKeys, type AgentKeyPairs } from "../adapters/ssh-keys.js";
 import { planAgent, resolveImagePath, type AgentPlan, type PlanInputs } from "../core/agent-plan.js";
 import type { AgentConfig } from "../core/config.js";
@@ -11,7 +12,7 @@ import { agentPaths } from "../core/paths.js";
 import { resolveDomainType } from "../core/domain-type.js";
 import { parseSize } from "../core/units.js";
 import type { Context } from "../cli/context.js";
-import { loadConfig } from "./config-load.js";
+import { loadConfig, type LoadedConfig } from "./config-load.js";
 import { assertAgentName } from "./agent-name.js";
 import { loadGuestPayload } from "./guest-payload.js";
 import { readImageSet } from "./image-set.js";
@@ -54,8 +55,15 @@ async function pickForward(): Promise<PlanInputs["forward"]> {
   return { health: health!, ssh: ssh! };
 }
 
-/** Validates and resolves everything about an agent; no change on disk. */
-export async function prepareAgent(ctx: Context, opts: SpecOptions): Promise<PreparedAgent> {
+/**
+ * The agent's name, config and base image checked, touching nothing (not libvirt either). A base
+ * image that exists must be a qcow2 image; a missing one is the real provision's prerequisite
+ * check (a dry run may plan for an image not built yet).
+ */
+export async function loadAgentConfig(
+  ctx: Context,
+  opts: Omit<SpecOptions, "libvirtVersion">,
+): Promise<LoadedConfig> {
   assertAgentName(opts.name);
   const loaded = await loadConfig({
     configFile: ctx.opts.config,
@@ -63,6 +71,18 @@ export async function prepareAgent(ctx: Context, opts: SpecOptions): Promise<Pre
     agentName: opts.name,
     flags: opts.flags,
   });
+  const imagePath = resolveImagePath(loaded.config.agent.image, ctx.paths);
+  if (imagePath) await checkQcow2File(imagePath);
+  return loaded;
+}
+
+/** Validates and resolves everything about an agent (with `loaded` from loadAgentConfig); no change on disk. */
+export async function prepareAgent(
+  ctx: Context,
+  opts: SpecOptions,
+  loaded?: LoadedConfig,
+): Promise<PreparedAgent> {
+  loaded ??= await loadAgentConfig(ctx, opts);
   const dt = resolveDomainType(loaded.config.agent.domainType, await probeKvm());
   const now = ctx.clock();
   const keys = makeAgentKeys(opts.name);

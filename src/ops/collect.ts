@@ -64,7 +64,12 @@ export async function collect(ctx: Context, opts: CollectOptions): Promise<Colle
         `${opts.agent}-inbox/${parts.join("/")} is ${formatBytes(size)}, over the limit of ${formatBytes(opts.maxBytes)}`,
         { hint: "raise the limit with --max-size" },
       );
-    const copied = await copyHashed(src, dest, { mode: 0o640, replace: opts.force, maxBytes: opts.maxBytes });
+    const copied = await copyHashed(src, dest, {
+      mode: 0o640,
+      replace: opts.force,
+      maxBytes: opts.maxBytes,
+      label: `${opts.agent}-inbox/${parts.join("/")}`,
+    });
     await record(ctx, {
       verb: "collect",
       agent: opts.agent,

@@ -1,6 +1,6 @@
 // Config pipeline (I/O part): reads the profile and the config file, then hands the
 // layers to the pure resolveConfig. Built-in < profile < config file < agents.NAME < flags.
-import { promises as fsp } from "node:fs";
+import { constants, promises as fsp } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import yaml from "js-yaml";
@@ -28,10 +28,26 @@ export interface LoadedConfig {
   sources: string[];
 }
 
-async function readYaml(file: string, required: boolean): Promise<unknown> {
-  let text: string;
+/** A config file is a few KiB of YAML; anything over this is the wrong file (or an attack on memory). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+const CONFIG_HINT = "pass --config the path of a YAML file (default /etc/agentshare/config.yaml)";
+
+function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  return st.isSocket() ? "a socket" : "a device";
+}
+
+/**
+ * Reads a config or profile file: opened O_NONBLOCK (a FIFO never blocks the open), fstat'ed,
+ * refused unless it is a regular file of at most MAX_CONFIG_BYTES (read with that bound too, so
+ * a file growing meanwhile cannot push it over). Undefined when it is absent and not `required`.
+ */
+async function readConfigText(file: string, required: boolean): Promise<string | undefined> {
+  let fh: fsp.FileHandle;
   try {
-    text = await fsp.readFile(file, "utf8");
+    fh = await fsp.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && !required) return undefined;
@@ -39,8 +55,34 @@ async function readYaml(file: string, required: boolean): Promise<unknown> {
       throw new NotFoundError(`config file ${file} does not exist`, {
         hint: "check the path given to --config",
       });
-    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot read config file ${file}: ${code ?? (err as Error).message}`, [], {
+      hint: CONFIG_HINT,
+    });
   }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile())
+      throw new ConfigError(`config file ${file} is ${kindOf(st)}, not a regular file`, [], {
+        hint: CONFIG_HINT,
+      });
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (let r = 1; r > 0 && n < buf.length; n += r) r = (await fh.read(buf, n, buf.length - n, n)).bytesRead;
+    if (n > MAX_CONFIG_BYTES || st.size > MAX_CONFIG_BYTES)
+      throw new ConfigError(
+        `config file ${file} is ${Math.max(st.size, n)} bytes, over the limit of ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
+        [],
+        { hint: "a config file is a few KiB of YAML: check that --config names the right file" },
+      );
+    return buf.toString("utf8", 0, n);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readYaml(file: string, required: boolean): Promise<unknown> {
+  const text = await readConfigText(file, required);
+  if (text === undefined) return undefined;
   try {
     return yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: file });
   } catch (err) {

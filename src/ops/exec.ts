@@ -44,11 +44,14 @@ export interface ExecOutcome {
   aborted?: boolean;
 }
 
-/** The shell line the guest runs (pure): `exec agentshare-run -- ARGV…` or `exec ARGV…`, quoted for sh. */
+/**
+ * The shell line the guest runs (pure): `exec agentshare-run --no-current -- ARGV…` or `exec ARGV…`,
+ * quoted for sh. An exec's run leaves `current` on the agent's workload run (docs/runs.md).
+ */
 export function buildRemoteCommand(argv: readonly string[], run: boolean): string {
   const bad = checkShellArgv(argv);
   if (bad) throw new UsageError(bad, { hint: "agentshare exec NAME -- CMD [ARGS…]" });
-  return buildExecLine(run ? [RUN_WRAPPER, "--", ...argv] : argv);
+  return buildExecLine(run ? [RUN_WRAPPER, "--no-current", "--", ...argv] : argv);
 }
 
 /** The exit status a shell reports for a command killed by `signal` ("TERM" → 143); 255 if unknown. */

@@ -99,6 +99,7 @@ async function publish(
     copied = await copyHashed(src, dest, {
       mode: 0o444,
       replace: opts.force,
+      label: `staging/${name}`,
       beforePlace: (r) => {
         if (expected !== undefined && r.sha256 !== expected)
           throw new DataError(

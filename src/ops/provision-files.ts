@@ -1,6 +1,6 @@
 // The files provision keeps for every agent in <state-dir>/agents/NAME/ (0700, host-only).
 import { promises as fsp } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { HostForward } from "../core/agent-plan.js";
 import { ensureDir, lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
 import type { PreparedAgent } from "./agent-spec.js";
@@ -75,6 +75,7 @@ export async function writeAgentDocuments(dir: string, p: PreparedAgent): Promis
  * when the agent already exists, so a dry run never changes a live agent's files.
  */
 export async function writeDryRun(agentsDir: string, p: PreparedAgent): Promise<WrittenFiles> {
+  await fsp.mkdir(dirname(agentsDir), { recursive: true, mode: 0o700 }); // the state dir
   await ensureDir(agentsDir, 0o700);
   const dir = p.inputs.agent.dir;
   const exists = await lstatOrUndefined(p.inputs.agent.spec);

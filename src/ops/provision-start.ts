@@ -77,6 +77,7 @@ export async function startAndWait(
   let lastRead = 0;
   timings.wait = await waitForReady({
     marker: a.readyMarker,
+    failedMarker: a.failedMarker,
     instanceId: stored.instanceId,
     timeoutMs: opts.timeoutMs,
     consoleLog: a.consoleLog,

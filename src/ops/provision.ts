@@ -1,12 +1,14 @@
-// `agentshare provision NAME`: validate → check prerequisites → (dry run: write the documents
-// and stop) → inbox → documents, token, seed ISO, overlay disk → define → spec.json → start → wait.
+// `agentshare provision NAME`: validate (name, config, base image: nothing touched, not even
+// libvirt) → (dry run: write the documents and stop) → check prerequisites → inbox → documents,
+// token, seed ISO, overlay disk → define → spec.json → start → wait. The audit log says how far
+// it got: "defined", then "ready", "started" (--no-wait) or "failed" with the error.
 // Idempotent: same spec → no-op; changed spec → refused unless --recreate. A provision killed at
 // any point converges when run again: spec.json is written only after `virsh define`, and a
 // domain without it is ours and half-made (checked by its agentshare metadata), so it is redone.
 import type { Context } from "../cli/context.js";
 import { appendAudit } from "../adapters/audit.js";
 import { UsageError } from "../errors.js";
-import { prepareAgent, type PreparedAgent } from "./agent-spec.js";
+import { loadAgentConfig, prepareAgent, type PreparedAgent } from "./agent-spec.js";
 import { checkProvisionPrerequisites } from "./prerequisites.js";
 import { writeDryRun, readStoredSpec } from "./provision-files.js";
 import { applyProvision, existingAgentAction, type ApplyStages } from "./provision-apply.js";
@@ -57,9 +59,10 @@ export async function provision(ctx: Context, opts: ProvisionOptions): Promise<P
     const files = { domainXml: w.domainXml, userData: w.userData, metaData: w.metaData };
     return { ...baseResult(p, "dry-run", files), dryRun: true, summary: dryRunSummary(p, files) };
   }
-  // Everything that can fail for a missing prerequisite fails here, before any change on disk.
+  // Bad input, then a missing prerequisite, fail here, before any change on disk.
+  const loaded = await loadAgentConfig(ctx, spec);
   const pre = await checkProvisionPrerequisites(ctx);
-  const p = await prepareAgent(ctx, { ...spec, libvirtVersion: pre.libvirtVersion });
+  const p = await prepareAgent(ctx, { ...spec, libvirtVersion: pre.libvirtVersion }, loaded);
   await pre.checkAgent(p);
   const stored = await readStoredSpec(p.inputs.agent.spec);
   const action = await existingAgentAction(ctx, p, stored, opts.recreate);
@@ -76,28 +79,40 @@ export async function provision(ctx: Context, opts: ProvisionOptions): Promise<P
       summary: `${opts.name} already exists with the same spec: nothing to change${r.state ? ` (${r.state})` : ""}`,
     };
   }
-  const timings = await applyProvision(ctx, p, action === "recreate");
-  await appendAudit(
-    ctx.paths.auditLog,
-    {
-      verb: "provision",
-      agent: opts.name,
-      result: "ok",
-      specHash: p.plan.specHash,
-      instanceId: p.inputs.instanceId,
-      inbox: p.inputs.agent.inbox,
-    },
-    ctx.clock,
-  );
+  const audit = (result: string, extra: Record<string, unknown> = {}) =>
+    appendAudit(
+      ctx.paths.auditLog,
+      { verb: "provision", agent: opts.name, result, instanceId: p.inputs.instanceId, ...extra },
+      ctx.clock,
+    );
+  const timings = await failsAudited(audit, "define", () => applyProvision(ctx, p, action === "recreate"));
+  await audit("defined", { specHash: p.plan.specHash, inbox: p.inputs.agent.inbox });
   const started = opts.start
-    ? await startAndWait(ctx, (await readStoredSpec(p.inputs.agent.spec))!, opts)
+    ? await failsAudited(audit, opts.wait ? "wait" : "start", async () =>
+        startAndWait(ctx, (await readStoredSpec(p.inputs.agent.spec))!, opts),
+      )
     : {};
+  if (opts.start) await audit(started.ready ? "ready" : "started");
   const result = {
     ...baseResult(p, action === "recreate" ? "recreated" : "created", files),
     ...started,
     timings: { ...timings, ...started.timings },
   };
   return { ...result, summary: provisionSummary(result) };
+}
+
+/** Runs one stage; when it throws, records `result: "failed"` with the stage and the error, then rethrows. */
+async function failsAudited<T>(
+  audit: (result: string, extra: Record<string, unknown>) => Promise<void>,
+  stage: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    await audit("failed", { stage, error: (err as Error).message }).catch(() => undefined);
+    throw err;
+  }
 }
 
 function baseResult(p: PreparedAgent, action: ProvisionResult["action"], files: ProvisionResult["files"]) {

@@ -20,8 +20,15 @@ export interface PrunedRun {
   bytes: number;
   reason: DeleteReason;
   deleted: boolean;
+  /** Why it was not deleted. */
   why?: string;
+  /** Not deleted because it was already gone (not a failure). */
+  vanished?: boolean;
 }
+
+/** rm's last stderr line without its "rm: " prefix, e.g. "cannot remove '…/x': Permission denied". */
+const rmProblem = (stderr: string) =>
+  (stderr.trim().split("\n").pop() ?? "").replace(/^rm: /, "") || "rm failed without a message";
 
 /** Measures then removes one part of the batch; marks its runs deleted (or why not). */
 async function measureAndRemove(ctx: Context, part: string, runs: PrunedRun[]): Promise<void> {
@@ -32,7 +39,7 @@ async function measureAndRemove(ctx: Context, part: string, runs: PrunedRun[]): 
   for (const r of runs) {
     r.deleted = removal.ok;
     if (!removal.ok)
-      r.why = `moved to ${part} but rm failed: ${removal.stderr.trim().split("\n").pop() ?? ""}`;
+      r.why = `moved out of the inbox into ${part}, but removing it failed (${rmProblem(removal.stderr)}); the next prune retries`;
   }
   if (!removal.ok) ctx.out.warn(`could not remove ${part} completely; the next prune retries`);
 }
@@ -80,7 +87,10 @@ export async function deleteRuns(
     const part = i % parts.length;
     const outcome = moveIntoTrash(runsDir, r.name, parts[part] as string, scan.dev, isRunName);
     if (outcome.moved) moved[part]?.push(r);
-    else r.why = outcome.why;
+    else {
+      r.why = outcome.why;
+      if (outcome.vanished) r.vanished = true;
+    }
   });
   await Promise.all(parts.map((p, i) => measureAndRemove(ctx, p, moved[i] ?? [])));
   await removeBatch(ctx, batch);

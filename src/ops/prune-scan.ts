@@ -69,6 +69,24 @@ export async function scanInbox(inbox: string): Promise<InboxScan> {
   return { inbox, dev, runsDir, runNames, current };
 }
 
+/**
+ * The runs (of `scan.runNames`) that have a regular metrics.json, i.e. have finished (docs/runs.md).
+ * Looked up beneath the runs/ fd without following a symlinked metrics.json; a guest can only
+ * make its own run look finished or unfinished.
+ */
+export async function finishedRuns(scan: InboxScan): Promise<Set<string>> {
+  const out = new Set<string>();
+  const dir = scan.runsDir;
+  if (!dir) return out;
+  await Promise.all(
+    scan.runNames.map(async (name) => {
+      const st = await fsp.lstat(beneath(dir, `${name}/metrics.json`)).catch(() => undefined);
+      if (st?.isFile()) out.add(name);
+    }),
+  );
+  return out;
+}
+
 /** Bytes on disk of each run (by name) and of the whole inbox. */
 export async function measureInbox(
   run: Runner,

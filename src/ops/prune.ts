@@ -5,10 +5,10 @@ import { acquireLock } from "../adapters/lock.js";
 import { sweepTrash } from "../adapters/safe-delete.js";
 import type { Context } from "../cli/context.js";
 import { agentPaths } from "../core/paths.js";
-import { planRetention, type RetentionPolicy } from "../core/retention.js";
+import { mayBeActive, planRetention, type RetentionPolicy } from "../core/retention.js";
 import { updateRunsSeen } from "../core/runs-seen.js";
 import { AgentshareError } from "../errors.js";
-import { loadRunsSeen, measureInbox, saveRunsSeen, scanInbox } from "./prune-scan.js";
+import { finishedRuns, loadRunsSeen, measureInbox, saveRunsSeen, scanInbox } from "./prune-scan.js";
 import { deleteRuns, pruneView, type PrunedRun } from "./prune-delete.js";
 import { checkPolicyFlags, policyFor, type PolicyFlags } from "./prune-policy.js";
 
@@ -22,12 +22,15 @@ export interface PruneOptions extends PolicyFlags {
 
 export interface InboxResult {
   agent: string;
-  status: "ok" | "busy" | "refused" | "missing" | "error";
+  /** "incomplete": some victims could not be deleted (each says why); exit code 74. */
+  status: "ok" | "incomplete" | "busy" | "refused" | "missing" | "error";
   message?: string;
   exitCode?: number;
   policy?: RetentionPolicy;
   runs: PrunedRun[];
   kept: number;
+  /** Runs kept only because they may still be active (no metrics.json, first seen < 7 days ago). */
+  unfinished?: string[];
   freedBytes: number;
 }
 
@@ -91,11 +94,9 @@ async function planAndApply(
   const { inbox, trash } = await pruneView(ctx, agent);
   const scan = await scanInbox(inbox);
   try {
-    const seen = updateRunsSeen(
-      await loadRunsSeen(ctx.paths.agentsDir, agent),
-      scan.runNames,
-      ctx.clock().getTime(),
-    );
+    const now = ctx.clock().getTime();
+    const seen = updateRunsSeen(await loadRunsSeen(ctx.paths.agentsDir, agent), scan.runNames, now);
+    const finished = await finishedRuns(scan);
     // sizes are needed up front only for the size cap and a dry run; deletion measures in the trash
     const needSizes = scan.runNames.length > 0 && (policy.maxSizeBytes !== null || dryRun);
     const sizes = needSizes ? await runSizes(ctx, inbox) : new Map<string, number>();
@@ -103,24 +104,38 @@ async function planAndApply(
       name,
       effective: seen.runs[name]?.effective ?? 0,
       size: sizes.get(name) ?? 0,
+      active: mayBeActive(finished.has(name), seen.runs[name]?.firstSeen ?? now, now),
     }));
     const plan = planRetention(planRuns, scan.current, policy);
     if (!dryRun) await saveRunsSeen(ctx.paths.agentsDir, agent, seen);
-    const runs = plan.delete.map((v) => ({
+    const runs: PrunedRun[] = plan.delete.map((v) => ({
       name: v.name,
       reason: v.reason,
       bytes: sizes.get(v.name) ?? 0,
       deleted: false,
     }));
-    const result: InboxResult = { ...base, runs, kept: plan.keep.length };
+    const unfinished = plan.keep.filter((k) => k.reason === "active").map((k) => k.name);
+    const result: InboxResult = { ...base, runs, kept: plan.keep.length, unfinished };
     if (scan.current.kind === "unknown")
       result.message = `current points to ${JSON.stringify(scan.current.target)}, not a run in runs/: nothing deleted (conservative)`;
-    if (!dryRun && runs.length) await deleteRuns(ctx, agent, scan, runs, trash);
+    if (!dryRun && runs.length) {
+      await deleteRuns(ctx, agent, scan, runs, trash);
+      markIncomplete(result);
+    }
     result.freedBytes = runs.filter((r) => r.deleted || dryRun).reduce((n, r) => n + r.bytes, 0);
     return result;
   } finally {
     await scan.runsDir?.close();
   }
+}
+
+/** Status "incomplete" (exit 74) when some victims were not deleted; one that vanished by itself is gone anyway. */
+function markIncomplete(result: InboxResult): void {
+  const failed = result.runs.filter((r) => !r.deleted && !r.vanished);
+  if (!failed.length) return;
+  result.status = "incomplete";
+  result.exitCode = 74;
+  result.message = `${failed.length} of ${result.runs.length} runs to delete were NOT deleted (each is listed with the reason); fix that and prune again`;
 }
 
 /** Sizes of the runs before planning; unknown (0) on failure, which only makes the size cap delete less. */

@@ -1,10 +1,14 @@
 // Waiting for the guest's readiness marker: a file in the inbox whose first line is this
 // provision's instance id. The inbox is guest-written, so the read refuses symlinks and FIFOs.
+// The guest may instead write the failure marker (instance id, then why it cannot get ready,
+// e.g. the health server cannot listen on its port): the wait then stops at once.
 import { readGuestFile } from "../adapters/fs.js";
 import { ToolError } from "../errors.js";
 
 export interface WaitOptions {
   marker: string;
+  /** The failure marker (paths.ts FAILED_MARKER); absent: not watched. */
+  failedMarker?: string;
   instanceId: string;
   timeoutMs: number;
   pollMs?: number;
@@ -21,6 +25,21 @@ export async function markerMatches(marker: string, instanceId: string): Promise
   return buf !== undefined && buf.toString("utf8").split("\n")[0]?.trim() === instanceId;
 }
 
+/** The reason in the failure marker when it carries `instanceId`, as one printable line (≤ 300 chars). */
+export async function failureReported(marker: string, instanceId: string): Promise<string | undefined> {
+  const buf = await readGuestFile(marker, 4096);
+  if (buf === undefined) return undefined;
+  const [first, ...rest] = buf.toString("utf8").split("\n");
+  if (first?.trim() !== instanceId) return undefined;
+  const why = rest
+    .join(" ")
+    .replace(/[^\x20-\x7e\u00a0-\uffff]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 300);
+  return why || "no reason given";
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until ready; returns the time waited. Times out or fails fast if the VM stops. */
@@ -31,6 +50,11 @@ export async function waitForReady(o: WaitOptions): Promise<number> {
   let checks = 0;
   for (;;) {
     if (await markerMatches(o.marker, o.instanceId)) return now() - start;
+    const failure = o.failedMarker && (await failureReported(o.failedMarker, o.instanceId));
+    if (failure)
+      throw new ToolError(`the guest reports it cannot get ready: ${failure}`, {
+        hint: `fix what it names (a --health-port the guest cannot bind: pick another, then \`agentshare provision --recreate\`); console log: ${o.consoleLog}`,
+      });
     const elapsed = now() - start;
     if (elapsed >= o.timeoutMs)
       throw new ToolError(`the guest did not report ready within ${Math.round(o.timeoutMs / 1000)} s`, {

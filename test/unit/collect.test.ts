@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { auditLines, cli, ensureBuilt, tempTree, type Tree } from "./prune-harness.js";
+import { auditLines, cli, ensureBuilt, startAppender, tempTree, type Tree } from "./prune-harness.js";
 
 let t: Tree;
 let inbox = "";
@@ -86,6 +86,24 @@ describe("collect", () => {
       expect({ args, code: (await cli(t, ["collect", ...args])).code }).toEqual({ args, code });
     expect(await readdir(join(t.root, "staging"))).toEqual([]);
   });
+
+  it("refuses a log that is still being appended to (75): nothing in staging, no temp file", async () => {
+    const log = join(inbox, "runs", "run-20250101-000000", "stdout.log");
+    await writeFile(log, Buffer.alloc(60 * 1024 * 1024, 97));
+    const writer = await startAppender(log);
+    let r;
+    try {
+      r = await cli(t, ["collect", "a", "runs/run-20250101-000000/stdout.log"]);
+    } finally {
+      expect(await writer.stop()).toBeGreaterThan(0);
+    }
+    expect(r.code).toBe(75);
+    expect(r.stderr).toContain(
+      "a-inbox/runs/run-20250101-000000/stdout.log changed while it was being copied",
+    );
+    expect(await readdir(join(t.root, "staging"))).toEqual([]);
+    expect(await auditLines(t.stateDir)).toEqual([]);
+  }, 60_000);
 
   it("refuses a file over --max-size", async () => {
     await writeFile(join(inbox, "big"), Buffer.alloc(4096));

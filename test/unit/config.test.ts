@@ -55,8 +55,14 @@ describe("resolveConfig", () => {
     expect(r.problems.length).toBe(11);
   });
 
-  it.each([["512m"], ["2g"], ["64m"]])("accepts tmpSize %s", (tmpSize) => {
+  it.each([["512m"], ["2g"], ["64m"], ["4g"]])("accepts tmpSize %s", (tmpSize) => {
     expect(resolveConfig([{ source: "f", data: { tmpSize } }]).problems).toEqual([]);
+  });
+
+  it.each([["99999999g"], ["4097m"], ["5g"]])("rejects tmpSize %s: over 4 × the VM's 1024 MiB", (tmpSize) => {
+    expect(resolveConfig([{ source: "f", data: { tmpSize } }]).problems).toEqual([
+      `tmpSize: must be at most 4 × memory (4096m for 1024 MiB): /tmp is a tmpfs in the guest's RAM and swap (got "${tmpSize}")`,
+    ]);
   });
 
   it.each([["512"], ["512M"], ["1.5g"], ["0m"], ["512mb"], ["-1m"], [""]])(
@@ -65,6 +71,23 @@ describe("resolveConfig", () => {
       expect(resolveConfig([{ source: "f", data: { tmpSize } }]).problems[0]).toMatch(/^f: tmpSize:/);
     },
   );
+
+  it.each([
+    [22, "the guest's SSH server"],
+    [53, "the guest's DNS resolver"],
+    [5355, "LLMNR"],
+    [80, "below 1024"],
+    [1023, "without CAP_NET_BIND_SERVICE"],
+  ])("refuses healthPort %i: %s", (healthPort, why) => {
+    const [p, ...rest] = resolveConfig([{ source: "f", data: { healthPort } }]).problems;
+    expect(rest).toEqual([]);
+    expect(p).toContain(`f: healthPort: ${healthPort} cannot be used`);
+    expect(p).toContain(why);
+  });
+
+  it.each([[1024], [8118], [65535]])("accepts healthPort %i", (healthPort) => {
+    expect(resolveConfig([{ source: "f", data: { healthPort } }]).problems).toEqual([]);
+  });
 
   it("needs an image or a kernel, and a kernel for an initrd", () => {
     const r = resolveConfig([{ source: "f", data: { image: null, initrd: "/boot/initrd.img" } }]);

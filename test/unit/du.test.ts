@@ -52,7 +52,7 @@ describe("du", () => {
     expect((await cli(t, ["du", "ghost"])).code).toBe(66);
     const top = await cli(t, ["du", "--top", "abc"]);
     expect(top.code).toBe(64);
-    expect(top.stderr).toMatch(/--top must be a whole number/);
+    expect(top.stderr).toMatch(/--top "abc" must be a whole number/);
   });
 
   it("the in-process walk agrees with GNU du", async () => {

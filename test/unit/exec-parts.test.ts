@@ -4,9 +4,9 @@ import { parseExecFlags } from "../../src/cli/exec.js";
 import { UsageError } from "../../src/errors.js";
 import { buildRemoteCommand, signalExitCode } from "../../src/ops/exec.js";
 
-it("buildRemoteCommand goes through agentshare-run unless told not to, always with exec", () => {
+it("buildRemoteCommand goes through agentshare-run (not re-pointing current) unless told not to, always with exec", () => {
   expect(buildRemoteCommand(["python3", "task.py", "a b"], true)).toBe(
-    "exec agentshare-run -- python3 task.py 'a b'",
+    "exec agentshare-run --no-current -- python3 task.py 'a b'",
   );
   expect(buildRemoteCommand(["ls", "-la"], false)).toBe("exec ls -la");
   expect(() => buildRemoteCommand([], true)).toThrow(UsageError);

@@ -98,8 +98,11 @@ describeWithSshd()("agentshare exec", () => {
     expect(r.stderr.toString()).toBe("");
   });
 
-  it("runs through agentshare-run by default: a new run dir with the output; --no-run makes none", async () => {
+  it("runs through agentshare-run by default: a new run dir with the output, current untouched; --no-run makes none", async () => {
     const before = runs();
+    const currentBefore = existsSync(join(s.inbox, "current"))
+      ? readlinkSync(join(s.inbox, "current"))
+      : null;
     const r = await runCli([...common, "--", "sh", "-c", "echo out; echo err >&2; exit 5"]);
     expect(r.code).toBe(5);
     expect(r.stdout.toString()).toBe("out\n");
@@ -110,7 +113,9 @@ describeWithSshd()("agentshare exec", () => {
     expect(readFileSync(join(dir, "stdout.log"), "utf8")).toBe("out\n");
     expect(readFileSync(join(dir, "stderr.log"), "utf8")).toBe("err\n");
     expect(JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")).exit_code).toBe(5);
-    expect(readlinkSync(join(s.inbox, "current"))).toContain(added[0]!);
+    // an exec is not the agent's workload: current stays where it was (prune keeps what it points to)
+    const currentAfter = existsSync(join(s.inbox, "current")) ? readlinkSync(join(s.inbox, "current")) : null;
+    expect(currentAfter).toBe(currentBefore);
     const plain = await runCli([...common, "--no-run", "--", "echo", "no run"]);
     expect(plain.stdout.toString()).toBe("no run\n");
     expect(runs()).toHaveLength(before.length + 1);

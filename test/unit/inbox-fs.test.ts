@@ -3,7 +3,7 @@
 // the host), stays inert: setuid binaries do not run, device nodes do not open, symlinks are not
 // followed; writes stop at the limit, through a deleted open file too.
 import { execFileSync, spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import {
   chmod,
   chown,
@@ -47,28 +47,13 @@ function fill(fd: number): { code: string | undefined; bytes: number } {
   }
 }
 
-/** Every mount point under `dir`, deepest (latest) first. */
-function mountsUnder(dir: string): string[] {
-  return readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[4] ?? "")
-    .filter((m) => m.startsWith(`${dir}/`))
-    .reverse();
-}
-
-/** Unmounts everything under the tree, then removes it. */
-async function cleanup(): Promise<void> {
-  for (const m of mountsUnder(t.base)) spawnSync("umount", [m]);
-  await t.cleanup();
-}
-
 describe.skipIf(skip)("inbox file system", () => {
   beforeEach(async () => {
     ensureBuilt();
     t = await tempTree("inboxQuota: 64M\n");
     a = agentPaths(paths(), "agent-a");
   });
-  afterEach(() => cleanup());
+  afterEach(() => t.cleanup());
 
   it("is created mounted nosuid,nodev,noexec,nosymfollow, owned by the agent, 0770, with its folders", async () => {
     const r = await ensure();

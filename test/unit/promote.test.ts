@@ -6,7 +6,7 @@ import { open, readFile, readdir, stat, symlink, writeFile } from "node:fs/promi
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CLI, auditLines, cli, ensureBuilt, tempTree, type Tree } from "./prune-harness.js";
+import { CLI, auditLines, cli, ensureBuilt, startAppender, tempTree, type Tree } from "./prune-harness.js";
 
 const sha = (s: string | Buffer) => createHash("sha256").update(s).digest("hex");
 let t: Tree;
@@ -96,6 +96,28 @@ describe("promote", () => {
     expect((await readdir(tools)).filter((n) => n.startsWith("h") || n.startsWith(".h"))).toEqual([]);
     expect((await auditLines(t.stateDir)).at(-1)).toMatchObject({ verb: "promote", result: "error" });
   });
+
+  it("refuses a file that is still being appended to (75): nothing published, no temp file left", async () => {
+    const big = join(t.root, "staging", "growing.log");
+    await writeFile(big, Buffer.alloc(60 * 1024 * 1024, 97));
+    const writer = await startAppender(big);
+    let r;
+    try {
+      r = await cli(t, ["promote", "growing.log"]);
+    } finally {
+      expect(await writer.stop()).toBeGreaterThan(0); // it really appended while promote ran
+    }
+    expect(r.code).toBe(75);
+    expect(r.stderr).toContain("staging/growing.log changed while it was being copied");
+    expect(r.stderr).toMatch(/its size went from \d+ to \d+ bytes/);
+    expect(r.stderr).toContain("hint: something is still writing it");
+    expect(await readdir(tools)).toEqual([]);
+    expect((await auditLines(t.stateDir)).at(-1)).toMatchObject({ verb: "promote", result: "error" });
+    // once the writer is done the same file is published whole
+    const done = await cli(t, ["promote", "growing.log"]);
+    expect(done.code).toBe(0);
+    expect((await stat(join(tools, "growing.log"))).size).toBe((await stat(big)).size);
+  }, 60_000);
 
   it("a SIGKILL mid-copy leaves the old file or the new one in global, never a partial one", async () => {
     const size = 256 * 1024 * 1024;

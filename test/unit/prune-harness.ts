@@ -1,7 +1,7 @@
 // Shared helpers of the file-verb tests (promote, collect, prune, du, cron): a temp host
 // tree, the built CLI run as a real process, and run directories made like the guest makes them.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile, lstat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -18,6 +18,15 @@ export const CLI = process.env.AGENTSHARE_CLI ?? join(REPO, "dist", "cli", "main
 
 export function ensureBuilt(): void {
   if (!existsSync(CLI)) execFileSync("npm", ["run", "build"], { cwd: REPO, stdio: "inherit" });
+}
+
+/** Every mount point under `dir`, the latest (deepest) first. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((m) => m.startsWith(`${dir}/`))
+    .reverse();
 }
 
 export interface Tree {
@@ -38,7 +47,11 @@ export async function tempTree(configYaml = "retention:\n  keepLast: 2\n  maxAge
   await mkdir(stateDir, { recursive: true });
   const config = join(base, "config.yaml");
   await writeFile(config, configYaml);
-  return { base, root, stateDir, config, cleanup: () => rm(base, { recursive: true, force: true }) };
+  const cleanup = async () => {
+    for (const m of mountsUnder(base)) execFileSync("umount", [m]); // inboxes a real provision mounted
+    await rm(base, { recursive: true, force: true });
+  };
+  return { base, root, stateDir, config, cleanup };
 }
 
 export interface CliResult {
@@ -123,4 +136,20 @@ export async function auditLines(stateDir: string): Promise<Record<string, unkno
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** A child process appending 64 KiB to `file` every millisecond until stopped; resolves once it has written. */
+export async function startAppender(file: string): Promise<{ stop: () => Promise<number> }> {
+  const code =
+    `const fs=require("fs");const fd=fs.openSync(${JSON.stringify(file)},"a");const b=Buffer.alloc(65536,120);` +
+    `let n=0;fs.writeSync(fd,b);process.stdout.write("go\\n");` +
+    `setInterval(()=>{fs.writeSync(fd,b);n++},1);process.on("SIGTERM",()=>{console.log(n);process.exit(0)});`;
+  const child = execa(process.execPath, ["-e", code], { reject: false });
+  await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
+  return {
+    stop: async () => {
+      child.kill("SIGTERM");
+      return Number((await child).stdout.toString().trim().split("\n").pop());
+    },
+  };
 }

@@ -1,6 +1,6 @@
 // prune through the built CLI (real processes, real trees): the policy, what it refuses, the
 // hostile shapes a guest can leave in its inbox, the lock, and the exit codes.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   link,
   lstat,
@@ -30,6 +30,8 @@ import {
 } from "./prune-harness.js";
 
 const HOUR = 3600_000;
+/** chattr +i (root on ext4 and the like) makes a run that rename(2) refuses to move. */
+const hasChattr = process.getuid?.() === 0 && spawnSync("chattr", ["--help"]).error === undefined;
 const ago = (hours: number) => formatRunName(new Date(Date.now() - hours * HOUR));
 let t: Tree;
 let inbox = "";
@@ -54,6 +56,8 @@ describe("prune: command line", () => {
     [["a", "--keep-last", "0"], 64, "--keep-last"],
     [["a", "--max-age", "soon"], 64, "--max-age"],
     [["a", "--max-size", "big"], 64, "--max-size"],
+    [["a", "--lock-wait", "abc"], 64, "--lock-wait"],
+    [["a", "--lock-wait", "-1"], 64, "--lock-wait"],
     [["Bad_Name"], 65, "agent name"],
     [["ghost"], 66, "does not exist"],
   ])("prune %j exits %i", async (args, code, text) => {
@@ -181,6 +185,82 @@ describe("prune: what a guest can leave behind", () => {
     expect(r.stdout).toContain("deleted 0 runs");
     expect(await runsLeft(inbox)).toContain("run-19900101-000000");
   });
+});
+
+/** A process appending to `file` every 10 ms, like a wrapper tee-ing a live run's stdout. */
+function startWriter(file: string): { stop: () => Promise<void> } {
+  const code = `const fs=require("fs");const fd=fs.openSync(${JSON.stringify(file)},"a");setInterval(()=>fs.writeSync(fd,"line\\n"),10);`;
+  const child = spawn(process.execPath, ["-e", code], { stdio: "ignore" });
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGKILL");
+      }),
+  };
+}
+
+describe("prune: runs still in progress", () => {
+  it("never deletes a run without metrics.json whose log is being written, whatever current says", async () => {
+    const names = await runs(4); // names[3]: the workload, started 4 h ago and still running
+    const workload = join(inbox, "runs", names[3] as string);
+    await rm(join(workload, "metrics.json"));
+    const writer = startWriter(join(workload, "stdout.log"));
+    try {
+      await pointCurrent(inbox, names[0] as string); // what an exec re-pointed current to before
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await cli(t, ["prune", "a", "--keep-last", "1", "--max-age", "off", "--json"]);
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout) as { inboxes: { runs: { name: string }[]; unfinished: string[] }[] };
+      expect(out.inboxes[0]!.runs.map((x) => x.name).sort()).toEqual([names[1], names[2]].sort());
+      expect(out.inboxes[0]!.unfinished).toEqual([names[3]]);
+      expect(await runsLeft(inbox)).toEqual([names[0], names[3]].sort());
+      const size = (await stat(join(workload, "stdout.log"))).size;
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await stat(join(workload, "stdout.log"))).size).toBeGreaterThan(size); // still written in place
+      const text = await cli(t, ["prune", "a", "--keep-last", "1", "--max-age", "off"]);
+      expect(text.stdout).toContain(
+        `kept 1 unfinished runs (no metrics.json: may still be running): ${names[3]}`,
+      );
+    } finally {
+      await writer.stop();
+    }
+  });
+
+  it("deletes an unfinished run the host first saw over 7 days ago when it is not the newest (a crash)", async () => {
+    const names = await runs(3);
+    for (const n of names) await rm(join(inbox, "runs", n, "metrics.json"));
+    await mkdir(join(t.stateDir, "agents", "a"), { recursive: true });
+    const old = Date.now() - 8 * 24 * HOUR;
+    const seen = Object.fromEntries(names.map((n) => [n, { firstSeen: old, effective: old }]));
+    await writeFile(
+      join(t.stateDir, "agents", "a", "runs-seen.json"),
+      JSON.stringify({ version: 1, lastScan: old, runs: seen }),
+    );
+    const r = await cli(t, ["prune", "a", "--keep-last", "1", "--max-age", "off"]);
+    expect(r.code).toBe(0);
+    expect(await runsLeft(inbox)).toEqual([names[0]]); // the newest is kept: the floor
+  });
+
+  it.skipIf(!hasChattr && !process.env.CI)(
+    "exits 74 naming each run it could not delete, without raw errno text",
+    async () => {
+      const names = await runs(3);
+      const stuck = join(inbox, "runs", names[2] as string);
+      execFileSync("chattr", ["+i", stuck]); // rename(2) of an immutable directory fails with EPERM
+      try {
+        const r = await cli(t, ["prune", "a", "--keep-last", "1", "--max-age", "off"]);
+        expect(r.code).toBe(74);
+        expect(r.stdout).toContain(`${names[2]}`);
+        expect(r.stdout).toMatch(/NOT deleted: cannot be moved out of the inbox: operation not permitted/);
+        expect(r.stderr).toContain("1 of 2 runs to delete were NOT deleted");
+        expect(`${r.stdout}${r.stderr}`).not.toMatch(/EPERM|\/proc\/self\/fd/);
+        expect(await runsLeft(inbox)).toEqual([names[0], names[2]].sort());
+      } finally {
+        execFileSync("chattr", ["-i", stuck]);
+      }
+    },
+  );
 });
 
 describe("prune: trash on another file system", () => {

@@ -1,6 +1,8 @@
 // The pure parts of prune: run names, the host-side age rule, and the retention planner as a table.
 import { describe, expect, it } from "vitest";
 import {
+  UNFINISHED_GRACE_MS,
+  mayBeActive,
   planRetention,
   resolveCurrentTarget,
   type CurrentRun,
@@ -126,6 +128,21 @@ describe("planRetention", () => {
     expect(plan.keep.length + plan.delete.length).toBe(input.length);
     if (current.kind === "run" && input.some((r) => r.name === current.name))
       expect(plan.keep).toContainEqual({ name: current.name, reason: "current" });
+  });
+
+  it("an active run is never deleted, not by keep-last, max-age or the size cap", () => {
+    const input = runs(6, 100).map((r, i) => (i === 4 ? { ...r, active: true } : r));
+    for (const policy of [pol(1, null), pol(1, 1), pol(1, 30, 1)]) {
+      const plan = planRetention(input, cur(0), policy);
+      expect(plan.keep).toContainEqual({ name: name(4), reason: "active" });
+      expect(del(plan)).not.toContain(name(4));
+    }
+  });
+
+  it("mayBeActive: only a run without metrics.json, for UNFINISHED_GRACE_MS after the host first saw it", () => {
+    expect(mayBeActive(false, T0, T0 + UNFINISHED_GRACE_MS - 1)).toBe(true);
+    expect(mayBeActive(false, T0, T0 + UNFINISHED_GRACE_MS)).toBe(false);
+    expect(mayBeActive(true, T0, T0)).toBe(false);
   });
 
   it("max-age counts from the newest run: a stalled agent keeps its last runs", () => {

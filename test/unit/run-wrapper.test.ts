@@ -1,6 +1,6 @@
 // The per-run wrapper's contract (docs/runs.md): layout, `current`, exit codes, metrics, bytes, env.
 import { randomBytes } from "node:crypto";
-import { lstat, readFile, readdir, readlink, realpath, stat, symlink, writeFile } from "node:fs/promises";
+import { lstat, readFile, readdir, readlink, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -65,6 +65,23 @@ describe.skipIf(SKIP)("agentshare-run: layout and current", () => {
     expect(target).toBe(`runs/${runs[1]}`);
     expect(await realpath(join(inbox, "current"))).toBe(await realpath(join(inbox, "runs", runs[1]!)));
     expect((await readdir(inbox)).sort()).toEqual(["current", "runs"]);
+  });
+
+  it("--no-current makes a run without re-pointing current (exec's runs leave the workload current)", async () => {
+    await runWrapper(["--inbox", inbox, "--", "true"]);
+    const [workload] = await listRuns(inbox);
+    const r = await runWrapper(["--inbox", inbox, "--no-current", "--", "sh", "-c", "echo side"]);
+    expect(r.code).toBe(0);
+    const runs = await listRuns(inbox);
+    expect(runs).toHaveLength(2);
+    expect(await readlink(join(inbox, "current"))).toBe(`runs/${workload}`);
+    const side = runs.find((n) => n !== workload)!;
+    expect(await readFile(join(inbox, "runs", side, "stdout.log"), "utf8")).toBe("side\n");
+    expect((await readdir(join(inbox, "runs", side))).includes("metrics.json")).toBe(true);
+    // on an inbox without current, none is made
+    await rm(join(inbox, "current"));
+    await runWrapper(["--inbox", inbox, "--no-current", "--", "true"]);
+    expect((await readdir(inbox)).sort()).toEqual(["runs"]);
   });
 
   it("uses AGENTSHARE_INBOX when --inbox is not given", async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { localRunner } from "../../src/adapters/runner.js";
-import { makeTrashBatch, moveIntoTrash, removeTree } from "../../src/adapters/safe-delete.js";
+import { makeTrashBatch, moveIntoTrash, moveProblem, removeTree } from "../../src/adapters/safe-delete.js";
 import { openDirNoFollow } from "../../src/adapters/safe-open.js";
 import { isRunName } from "../../src/core/run-names.js";
 
@@ -38,7 +38,11 @@ describe("moveIntoTrash", () => {
       expect(await outcome("run-20250102-000000")).toEqual({ moved: false, why: "is a symlink" });
       expect(await outcome("run-20250103-000000")).toEqual({ moved: false, why: "is not a directory" });
       expect(await outcome("not-a-run")).toMatchObject({ moved: false });
-      expect(await outcome("run-20250109-000000")).toEqual({ moved: false, why: "vanished" });
+      expect(await outcome("run-20250109-000000")).toEqual({
+        moved: false,
+        why: "vanished before it could be moved",
+        vanished: true,
+      });
       await mkdir(join(runs, "run-20250104-000000"));
       expect(await outcome("run-20250104-000000", dev + 1)).toEqual({
         moved: false,
@@ -94,5 +98,17 @@ describe("removeTree", () => {
     expect(r.ok).toBe(true);
     expect(await readdir(base)).not.toContain("trash-batch");
     expect(await readFile(join(outside, "keep"), "utf8")).toBe("keep");
+  });
+});
+
+describe("moveProblem", () => {
+  const err = (code: string) =>
+    Object.assign(new Error(`${code}: raw, rename '/proc/self/fd/9/x'`), { code });
+  it("says what went wrong in words, without the errno text or /proc/self/fd paths", () => {
+    expect(moveProblem(err("EPERM"), "move")).toBe(
+      "cannot be moved out of the inbox: operation not permitted (an immutable or append-only attribute? see lsattr)",
+    );
+    expect(moveProblem(err("EACCES"), "check")).toMatch(/^cannot be checked: permission denied/);
+    expect(moveProblem(err("EWHATEVER"), "move")).toBe("cannot be moved out of the inbox: error EWHATEVER");
   });
 });
