@@ -1,5 +1,6 @@
 // `agentshare du [NAME…] [--check]`: inbox sizes against the quota.
 import type { Command } from "commander";
+import { escapeText } from "../core/terminal-text.js";
 import { formatBytes } from "../core/units.js";
 import type { InboxUsage } from "../ops/du.js";
 import { act, contextOf } from "./context.js";
@@ -9,8 +10,8 @@ function text(u: InboxUsage): string {
   const lines = [
     `${u.agent}: ${formatBytes(u.totalBytes)} in ${u.runs} runs (${quota})${u.overQuota ? "  OVER QUOTA" : ""}`,
   ];
-  for (const r of u.largest) lines.push(`  ${r.name}  ${formatBytes(r.bytes)}`);
-  if (u.problem) lines.push(`  problem: ${u.problem}`);
+  for (const r of u.largest) lines.push(`  ${escapeText(r.name)}  ${formatBytes(r.bytes)}`);
+  if (u.problem) lines.push(`  problem: ${escapeText(u.problem)}`);
   return lines.join("\n");
 }
 

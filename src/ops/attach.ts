@@ -5,6 +5,7 @@
 // With `bulk`, each (re)connection first catches up through plain bodies (attach-bulk.ts).
 import { EventSource, type FetchLike } from "eventsource";
 import { decodeEvent, type StreamEvent, type StreamKind } from "../core/sse.js";
+import { escapeText } from "../core/terminal-text.js";
 import { DataError, InternalError, NotFoundError, ToolError } from "../errors.js";
 import { bulkUrl, catchUp } from "./attach-bulk.js";
 
@@ -170,7 +171,7 @@ function connectOnce(o: AttachOptions, st: State): Promise<Outcome> {
         try {
           ev = decodeEvent(type, String(m.data), m.lastEventId || undefined);
         } catch (err) {
-          return finish(new DataError(`bad event from ${url}: ${(err as Error).message}`));
+          return finish(new DataError(`bad event from ${url}: ${escapeText((err as Error).message)}`));
         }
         onEvent(ev);
       });
