@@ -13,6 +13,7 @@ interface AttachFlags {
   from: string;
   tail?: string;
   follow: boolean;
+  raw?: boolean;
   url?: string;
   tokenFile?: string;
 }
@@ -62,6 +63,7 @@ export function registerAttach(program: Command): void {
     .option("--from <where>", "first connection starts at the run's start or end", "start")
     .option("--tail <n>", "first connection starts N lines before the end")
     .option("--no-follow", "print what exists and exit")
+    .option("--raw", "on a terminal, pass the guest's escape sequences through (default: only colours)")
     .option("--url <url>", "health server URL, e.g. http://10.0.0.5:8118 (instead of looking the VM up)")
     .option("--token-file <file>", "bearer token for --url")
     .action(
@@ -74,10 +76,12 @@ export function registerAttach(program: Command): void {
         const stop = () => ac.abort();
         process.once("SIGINT", stop);
         process.stdout.on("error", stop); // e.g. EPIPE from `| head`
-        const onEvent = createSink({
+        const tty = Boolean(process.stdout.isTTY) && !ctx.opts.json;
+        const sink = createSink({
           label: name,
           json: ctx.opts.json,
-          color: Boolean(process.stdout.isTTY) && !ctx.opts.json,
+          terminal: tty && !f.raw,
+          color: tty,
           out: process.stdout,
           err: process.stderr,
         });
@@ -91,12 +95,13 @@ export function registerAttach(program: Command): void {
             follow: f.follow,
             // piped raw bytes of one stream: catch up through plain bodies (--json keeps SSE chunks)
             bulk: !ctx.opts.json && !process.stdout.isTTY,
-            onEvent,
+            onEvent: sink.onEvent,
             onNotice,
             signal: ac.signal,
           });
         } finally {
           process.off("SIGINT", stop);
+          sink.end();
         }
       }),
     );

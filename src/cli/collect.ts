@@ -1,5 +1,6 @@
 // `agentshare collect NAME PATH [--as NEWNAME]`: one file from an agent's inbox into staging.
 import type { Command } from "commander";
+import { escapeText } from "../core/terminal-text.js";
 import { parseSize, formatBytes } from "../core/units.js";
 import { UsageError } from "../errors.js";
 import { act, contextOf } from "./context.js";
@@ -32,7 +33,8 @@ export function registerCollect(program: Command): void {
           const r = await collect(ctx, { agent, path, as: o.as, force: o.force, maxBytes });
           ctx.out.result(
             { ok: true, ...r },
-            () => `collected ${r.source} → ${r.dest} (${formatBytes(r.size)}, sha256 ${r.sha256})`,
+            () =>
+              `collected ${escapeText(r.source)} → ${escapeText(r.dest)} (${formatBytes(r.size)}, sha256 ${r.sha256})`,
           );
         },
       ),

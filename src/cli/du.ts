@@ -1,5 +1,6 @@
 // `agentshare du [NAME…] [--check]`: each inbox's use against its enforced limit.
 import type { Command } from "commander";
+import { escapeText } from "../core/terminal-text.js";
 import { formatBytes } from "../core/units.js";
 import type { InboxUsage } from "../ops/du.js";
 import { act, contextOf } from "./context.js";
@@ -11,8 +12,8 @@ function text(u: InboxUsage): string {
       ? "no enforced limit"
       : `${formatBytes(u.usedBytes)} of ${formatBytes(u.limitBytes)} (${Math.round((100 * u.usedBytes) / Math.max(u.limitBytes, 1))}%)`;
   const lines = [`${u.agent}: ${use}, ${u.runs} runs${u.full ? "  INBOX FULL" : ""}`];
-  for (const r of u.largest) lines.push(`  ${r.name}  ${formatBytes(r.bytes)}`);
-  if (u.problem) lines.push(`  problem: ${u.problem}`);
+  for (const r of u.largest) lines.push(`  ${escapeText(r.name)}  ${formatBytes(r.bytes)}`);
+  if (u.problem) lines.push(`  problem: ${escapeText(u.problem)}`);
   return lines.join("\n");
 }
 

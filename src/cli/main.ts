@@ -3,6 +3,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { escapeText, jsonSafe } from "../core/terminal-text.js";
 import { AgentshareError, ConfigError } from "../errors.js";
 import { COMMANDS } from "./commands.js";
 import { addGlobalOptions, exitRequested } from "./context.js";
@@ -32,13 +33,14 @@ function report(err: unknown, argv: readonly string[]): number {
   const code = known ? err.exitCode : EX_SOFTWARE;
   const message = err instanceof Error ? err.message : String(err);
   const hint = known ? err.hint : "this is a bug in agentshare; rerun with --debug and report the output";
-  process.stderr.write(`agentshare: ${message}\n`);
-  if (hint) process.stderr.write(`  hint: ${hint}\n`);
+  // messages may carry a server's or guest's words (error bodies, paths): never raw controls
+  process.stderr.write(`agentshare: ${escapeText(message, { lines: true })}\n`);
+  if (hint) process.stderr.write(`  hint: ${escapeText(hint, { lines: true })}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   if (json) {
     const problems = err instanceof ConfigError ? err.problems : undefined;
     process.stdout.write(
-      `${JSON.stringify({ ok: false, error: message, hint, exitCode: code, problems })}\n`,
+      `${jsonSafe(JSON.stringify({ ok: false, error: message, hint, exitCode: code, problems }))}\n`,
     );
   }
   return code;

@@ -1,4 +1,8 @@
-// Printing: results on stdout (text or --json), progress and warnings on stderr.
+// Printing: results on stdout (text or --json), progress and warnings on stderr. Everything is
+// escaped on the way out (escapeText keeping LF/TAB, jsonSafe): a guest-chosen name that slipped
+// into a message still cannot drive the terminal. Name such strings with escapeText() where they
+// are put into text, so their newlines show too.
+import { escapeText, jsonSafe } from "../core/terminal-text.js";
 
 export interface Output {
   json: boolean;
@@ -22,24 +26,24 @@ export function createOutput(opts: { json: boolean }): Output {
     json: opts.json,
     result(data, text) {
       clear();
-      if (opts.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      if (opts.json) process.stdout.write(`${jsonSafe(JSON.stringify(data, null, 2))}\n`);
       else {
-        const s = text();
+        const s = escapeText(text(), { lines: true });
         if (s) process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
       }
     },
     line(s) {
       clear();
-      process.stdout.write(`${s}\n`);
+      process.stdout.write(`${escapeText(s, { lines: true })}\n`);
     },
     warn(s) {
       clear();
-      process.stderr.write(`agentshare: warning: ${s}\n`);
+      process.stderr.write(`agentshare: warning: ${escapeText(s, { lines: true })}\n`);
     },
     progress(s) {
       if (!tty) return;
       const width = process.stderr.columns ?? 80;
-      process.stderr.write(`\r\x1b[2K${s.slice(0, width - 1)}`);
+      process.stderr.write(`\r\x1b[2K${escapeText(s).slice(0, width - 1)}`);
       shown = true;
     },
     progressDone: clear,

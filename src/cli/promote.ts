@@ -1,6 +1,7 @@
 // `agentshare promote FILE [--to SUB] [--force]`: staging → global/<sub>, with checksum sidecar.
 import { type Command, Option } from "commander";
 import { GLOBAL_SUBDIRS, type GlobalSubdir } from "../core/paths.js";
+import { escapeText } from "../core/terminal-text.js";
 import { formatBytes } from "../core/units.js";
 import { act, contextOf } from "./context.js";
 
@@ -20,9 +21,9 @@ export function registerPromote(program: Command): void {
         const r = await promote(ctx, { file, to: o.to, force: o.force });
         ctx.out.result({ ok: true, ...r }, () =>
           [
-            `${r.replaced ? "replaced" : "promoted"} ${r.dest} (${formatBytes(r.size)})`,
-            `sha256 ${r.sha256}  (check: cd ${ctx.paths.global}/${o.to} && sha256sum -c --strict ${r.name}.sha256)`,
-            r.stagingChecksum === "verified" ? `matched staging/${r.name}.sha256` : "",
+            `${r.replaced ? "replaced" : "promoted"} ${escapeText(r.dest)} (${formatBytes(r.size)})`,
+            `sha256 ${r.sha256}  (check: cd ${ctx.paths.global}/${o.to} && sha256sum -c --strict ${escapeText(r.name)}.sha256)`,
+            r.stagingChecksum === "verified" ? `matched staging/${escapeText(r.name)}.sha256` : "",
           ]
             .filter(Boolean)
             .join("\n"),

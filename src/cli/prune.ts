@@ -1,6 +1,7 @@
 // `agentshare prune [NAME…] [--all]`: delete old runs by the retention policy.
 import type { Command } from "commander";
 import { checkAgentName } from "../core/names.js";
+import { escapeText } from "../core/terminal-text.js";
 import { formatBytes } from "../core/units.js";
 import { UsageError } from "../errors.js";
 import type { InboxResult } from "../ops/prune.js";
@@ -26,7 +27,8 @@ function keepLastOf(v: string | undefined): number | undefined {
 }
 
 function text(r: InboxResult, dryRun: boolean): string {
-  if (r.status !== "ok" && r.status !== "incomplete") return `${r.agent}: ${r.status}: ${r.message ?? ""}`;
+  if (r.status !== "ok" && r.status !== "incomplete")
+    return `${r.agent}: ${r.status}: ${escapeText(r.message ?? "")}`;
   const verb = dryRun ? "would delete" : "deleted";
   const done = r.runs.filter((x) => x.deleted || dryRun);
   const lines = [
@@ -34,13 +36,13 @@ function text(r: InboxResult, dryRun: boolean): string {
   ];
   for (const x of r.runs)
     lines.push(
-      `  ${x.name}  ${formatBytes(x.bytes)}  ${x.reason}${x.deleted || dryRun ? "" : `  NOT deleted: ${x.why ?? ""}`}`,
+      `  ${escapeText(x.name)}  ${formatBytes(x.bytes)}  ${x.reason}${x.deleted || dryRun ? "" : `  NOT deleted: ${escapeText(x.why ?? "")}`}`,
     );
   if (r.unfinished?.length)
     lines.push(
-      `  kept ${r.unfinished.length} unfinished runs (no metrics.json: may still be running): ${r.unfinished.join(", ")}`,
+      `  kept ${r.unfinished.length} unfinished runs (no metrics.json: may still be running): ${escapeText(r.unfinished.join(", "))}`,
     );
-  if (r.message) lines.push(`  note: ${r.message}`);
+  if (r.message) lines.push(`  note: ${escapeText(r.message)}`);
   return lines.join("\n");
 }
 
@@ -101,7 +103,7 @@ export function registerPrune(program: Command): void {
         const { prune } = await import("../ops/prune.js");
         const results = await prune(ctx, opts);
         for (const r of results.filter((x) => x.status !== "ok"))
-          ctx.out.warn(`${r.agent}: ${r.message ?? r.status}`);
+          ctx.out.warn(`${r.agent}: ${escapeText(r.message ?? r.status)}`);
         ctx.out.result(
           { ok: results.every((r) => r.status === "ok"), dryRun: o.dryRun, inboxes: results },
           () => (results.length ? results.map((r) => text(r, o.dryRun)).join("\n") : "no inboxes"),

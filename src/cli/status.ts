@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { escapeText } from "../core/terminal-text.js";
 import { formatBytes } from "../core/units.js";
 import type { AgentStatus } from "../ops/status.js";
 import { act, contextOf } from "./context.js";
@@ -30,7 +31,7 @@ function row(s: AgentStatus): string[] {
     s.ip === null ? "-" : s.forward ? `${s.ip} (ssh :${s.forward.ssh}, health :${s.forward.health})` : s.ip,
     inboxText(s),
     String(s.runs),
-    s.latestRun ?? "-",
+    escapeText(s.latestRun ?? "-"),
     exitText(s),
   ];
 }
@@ -39,9 +40,9 @@ function row(s: AgentStatus): string[] {
 const fieldText = (v: unknown): string =>
   v !== null && typeof v === "object"
     ? Object.entries(v)
-        .map(([k, x]) => `${k} :${String(x)}`)
+        .map(([k, x]) => `${k} :${escapeText(String(x))}`)
         .join(", ")
-    : String(v ?? "-");
+    : escapeText(String(v ?? "-"));
 
 /** Left-aligned columns, two spaces apart. */
 export function formatTable(header: string[], rows: string[][]): string {

@@ -155,8 +155,9 @@ export class StreamSession implements Subscriber {
   async #pump(): Promise<void> {
     while (!this.#closed && this.#drainSince === 0) {
       if (this.#run === null) {
-        if (!this.hub.current || !(await this.#adopt(this.hub.current, null))) return;
-        continue;
+        if (this.hub.current && (await this.#adopt(this.hub.current, null))) continue;
+        // no current run (missing, outside runs/, runs/ a symlink): nothing will come without following
+        return this.start.follow ? undefined : this.#end();
       }
       const r = await this.#readPass();
       if (r === "moved") continue;

@@ -3,10 +3,23 @@
 // content type, and cannot tell a silent dead connection; we reconnect with backoff and a
 // ping watchdog, always sending the last event id we handed on, so nothing is lost or repeated.
 // With `bulk`, each (re)connection first catches up through plain bodies (attach-bulk.ts).
+// The server is not trusted: lines and events are size-limited before eventsource buffers them
+// (sse-limits.ts), reconnects back off (attach-retry.ts), and --no-follow ends on its own.
 import { EventSource, type FetchLike } from "eventsource";
+import { SseSizeGuard } from "../core/sse-limits.js";
 import { decodeEvent, type StreamEvent, type StreamKind } from "../core/sse.js";
+import { escapeText } from "../core/terminal-text.js";
 import { DataError, InternalError, NotFoundError, ToolError } from "../errors.js";
 import { bulkUrl, catchUp } from "./attach-bulk.js";
+import {
+  backoffMs,
+  clampMs,
+  MAX_BACKOFF_MS,
+  MIN_BACKOFF_MS,
+  NO_FOLLOW_ATTEMPTS,
+  NO_FOLLOW_IDLE_MS,
+  sleep,
+} from "./attach-retry.js";
 
 const EVENT_TYPES = ["hello", "data", "run", "truncate", "rotate", "ping", "end"] as const;
 
@@ -35,6 +48,10 @@ export interface AttachOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   connectTimeoutMs?: number;
+  /** --no-follow: fail when nothing but pings comes for this long (the server never sent `end`). */
+  noFollowIdleMs?: number;
+  /** Jitter source for the backoff (tests pass a fixed one). */
+  random?: () => number;
 }
 
 export interface AttachResult {
@@ -47,6 +64,8 @@ export interface AttachResult {
 interface State {
   lastId: string | undefined;
   events: number;
+  /** Events with an id (data, run, truncate, rotate): what counts as progress. */
+  moved: number;
   /** Try /bytes first on every (re)connection; off for good once the server has no /bytes. */
   bulk: boolean;
 }
@@ -75,39 +94,65 @@ export function permanentError(status: number | undefined, url: string): Error |
   return undefined;
 }
 
-/** Follows the stream until an `end` event (no-follow) or the signal aborts; throws on permanent errors. */
+/**
+ * Follows the stream until an `end` event (no-follow) or the signal aborts; throws on permanent
+ * errors, on a line or event past the limits (DataError), and in no-follow mode when the server
+ * neither ends nor makes progress (ToolError).
+ */
 export async function attach(o: AttachOptions): Promise<AttachResult> {
-  const st: State = { lastId: undefined, events: 0, bulk: Boolean(o.bulk) && o.stream !== "combined" };
-  const min = o.minBackoffMs ?? 100;
-  let backoff = min;
+  const st: State = {
+    lastId: undefined,
+    events: 0,
+    moved: 0,
+    bulk: Boolean(o.bulk) && o.stream !== "combined",
+  };
+  let failures = 0;
   let reconnects = 0;
   for (;;) {
-    const before = st.events;
+    const before = st.moved;
     const how = await connect(o, st);
     if (how !== "retry") return { events: st.events, reconnects, lastId: st.lastId, ended: how };
-    if (st.events > before) backoff = min;
-    o.onNotice?.(`connection lost; reconnecting in ${backoff} ms`);
-    if (!(await sleep(backoff, o.signal)))
+    failures = st.moved > before ? 0 : failures + 1;
+    if (!o.follow && failures >= NO_FOLLOW_ATTEMPTS)
+      throw new ToolError(
+        `the health server at ${o.target.url} dropped ${failures} connections in a row without sending anything new or an end event`,
+        { hint: "is the guest's health server running? (with --no-follow attach does not wait for it)" },
+      );
+    const wait = backoffMs(
+      failures,
+      o.minBackoffMs ?? MIN_BACKOFF_MS,
+      o.maxBackoffMs ?? MAX_BACKOFF_MS,
+      o.random ?? Math.random,
+    );
+    o.onNotice?.(`connection lost; reconnecting in ${wait} ms`);
+    if (!(await sleep(wait, o.signal)))
       return { events: st.events, reconnects, lastId: st.lastId, ended: "aborted" };
-    backoff = Math.min(backoff * 2, o.maxBackoffMs ?? 5000);
     reconnects++;
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const t = setTimeout(() => resolve(true), ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve(false)), { once: true });
-  });
-}
-
-/** fetch for eventsource: adds the bearer token and our own Last-Event-ID (a fresh EventSource has none). */
-function authFetch(token: string, st: State): FetchLike {
-  return (input, init) => {
+/**
+ * fetch for eventsource: adds the bearer token and our own Last-Event-ID (a fresh EventSource
+ * has none), and counts the body's lines and events before eventsource's parser buffers them.
+ */
+function authFetch(token: string, st: State, onTooBig: (what: string) => void): FetchLike {
+  return async (input, init) => {
     const headers: Record<string, string> = { ...init.headers, Authorization: `Bearer ${token}` };
     if (st.lastId) headers["Last-Event-ID"] = st.lastId;
-    return fetch(input, { ...init, headers });
+    const res = await fetch(input, { ...init, headers });
+    if (!res.body) return res;
+    const guard = new SseSizeGuard();
+    const limited = res.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          const over = guard.feed(chunk);
+          if (!over) return out.enqueue(chunk);
+          onTooBig(over);
+          out.error(new Error(over));
+        },
+      }),
+    );
+    return new Response(limited, { status: res.status, statusText: res.statusText, headers: res.headers });
   };
 }
 
@@ -139,38 +184,68 @@ async function connect(o: AttachOptions, st: State): Promise<Outcome> {
   return connectOnce(o, st);
 }
 
+/** The server's ping interval as the watchdog uses it: JSON allows 0, 1e400 or -5. */
+export const clampPingMs = (ms: number) => clampMs(ms, 100, 600_000);
+
 /** One EventSource connection; resolves "retry" on any transient failure or a silent connection. */
 function connectOnce(o: AttachOptions, st: State): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const url = streamUrl(o);
-    const es = new EventSource(url, { fetch: authFetch(o.target.token, st) });
+    const tooBig = (what: string) =>
+      finish(
+        new DataError(`the health server at ${url} sent ${what}; giving up`, {
+          hint: "a health server of this version sends lines of at most ~175 KiB (docs/protocol.md, Limits)",
+        }),
+      );
+    const es = new EventSource(url, { fetch: authFetch(o.target.token, st, tooBig) });
     let watchdog: NodeJS.Timeout | undefined;
+    let idle: NodeJS.Timeout | undefined;
     let pingMs = 15_000;
+    let done = false;
     const onAbort = () => finish("aborted");
     const finish = (how: Outcome | Error) => {
+      if (done) return;
+      done = true;
       es.close();
       clearTimeout(watchdog);
+      clearTimeout(idle);
       o.signal?.removeEventListener("abort", onAbort);
       if (how instanceof Error) reject(how);
       else resolve(how);
     };
+    // --no-follow: the server sends what exists and ends; pings alone for this long mean it never will
+    const idleMs = clampMs(o.noFollowIdleMs ?? NO_FOLLOW_IDLE_MS, 1, 3_600_000);
+    const armIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(
+        () =>
+          finish(
+            new ToolError(
+              `the health server at ${url} sent nothing for ${idleMs} ms and no end event (--no-follow); the output may be incomplete`,
+              { hint: "the guest's health server may be older than this client, or misbehaving" },
+            ),
+          ),
+        idleMs,
+      );
+    };
     const onEvent = (ev: StreamEvent) => {
-      if (ev.type === "hello") pingMs = ev.pingMs;
+      if (ev.type === "hello") pingMs = clampPingMs(ev.pingMs);
       clearTimeout(watchdog);
       watchdog = setTimeout(() => finish("retry"), pingMs * 2 + 2000);
+      if (!o.follow && ev.type !== "ping") armIdle();
       deliver(o, st, ev);
       if (ev.type === "end") finish("end");
     };
     if (o.signal?.aborted) return finish("aborted");
     o.signal?.addEventListener("abort", onAbort, { once: true });
-    watchdog = setTimeout(() => finish("retry"), o.connectTimeoutMs ?? 10_000);
+    watchdog = setTimeout(() => finish("retry"), clampMs(o.connectTimeoutMs ?? 10_000, 1, 600_000));
     for (const type of EVENT_TYPES)
       es.addEventListener(type, (m: MessageEvent) => {
         let ev: StreamEvent;
         try {
           ev = decodeEvent(type, String(m.data), m.lastEventId || undefined);
         } catch (err) {
-          return finish(new DataError(`bad event from ${url}: ${(err as Error).message}`));
+          return finish(new DataError(`bad event from ${url}: ${escapeText((err as Error).message)}`));
         }
         onEvent(ev);
       });
@@ -182,5 +257,8 @@ function connectOnce(o: AttachOptions, st: State): Promise<Outcome> {
 function deliver(o: AttachOptions, st: State, ev: StreamEvent): void {
   o.onEvent(ev);
   st.events++;
-  if ("id" in ev) st.lastId = ev.id;
+  if ("id" in ev) {
+    st.lastId = ev.id;
+    st.moved++;
+  }
 }

@@ -112,4 +112,18 @@ describe("collect", () => {
     expect(r.stderr).toContain("--max-size");
     expect((await cli(t, ["collect", "a", "big", "--max-size", "4K"])).code).toBe(0);
   });
+
+  it("prints a guest-chosen file name escaped, in the success line and in an error", async () => {
+    const name = "r\x1b]0;owned\x07\x1b[2J.md";
+    await writeFile(join(inbox, name), "x");
+    const r = await cli(t, ["collect", "a", name, "--as", "ok.md"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("\x1b");
+    expect(r.stdout).toContain("r\\x1b]0;owned\\x07\\x1b[2J.md");
+    await symlink(join(t.base, "secret"), join(inbox, `${name}.lnk`));
+    const bad = await cli(t, ["collect", "a", `${name}.lnk`, "--as", "ok2.md"]);
+    expect(bad.code).toBe(65);
+    expect(bad.stderr).not.toContain("\x1b");
+    expect(bad.stderr).toMatch(/\\x1b\]0;owned|\\u001b\]0;owned/);
+  });
 });

@@ -29,7 +29,15 @@ const mtime = (p: string) => {
 /** True when dist/ holds an attach build at least as new as its sources. */
 function distIsCurrent(): boolean {
   const built = mtime("dist/cli/attach.js");
-  const sources = ["src/cli/attach.ts", "src/cli/attach-output.ts", "src/ops/attach.ts", "src/core/sse.ts"];
+  const sources = [
+    "src/cli/attach.ts",
+    "src/cli/attach-output.ts",
+    "src/ops/attach.ts",
+    "src/ops/attach-bulk.ts",
+    "src/core/sse.ts",
+    "src/core/terminal-filter.ts",
+    "src/core/terminal-text.ts",
+  ];
   return built > 0 && sources.every((s) => mtime(s) <= built);
 }
 
