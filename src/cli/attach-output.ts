@@ -46,6 +46,12 @@ export function eventJson(label: string, ev: StreamEvent): string | undefined {
 /** The notice for a non-data event, or undefined; the run name is the server's, so escaped. */
 export function noticeOf(label: string, ev: StreamEvent): string | undefined {
   if (ev.type === "run" && ev.prev !== null) return `agentshare: ${label}: new run ${escapeText(ev.run)}\n`;
+  if (ev.type === "exit") {
+    const code = ev.exitCode === null ? "unknown" : String(ev.exitCode);
+    if (ev.persisted) return `agentshare: ${label}: run ${escapeText(ev.run)} ended, exit code ${code}\n`;
+    const why = ev.errors.map((e) => escapeText(e)).join("; ") || "unknown";
+    return `agentshare: ${label}: run ${escapeText(ev.run)} ended, exit code ${code}, but its output did NOT persist: ${why}\n`;
+  }
   if (ev.type === "truncate" || ev.type === "rotate")
     return `agentshare: ${label}: ${ev.s} log ${ev.type === "truncate" ? "truncated" : "rotated"}\n`;
   return undefined;

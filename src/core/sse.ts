@@ -62,8 +62,13 @@ export type StreamEvent =
   | { type: "data"; id: string; s: StreamName; bytes: Uint8Array }
   | { type: "run"; id: string; run: string; prev: string | null }
   | { type: "truncate" | "rotate"; id: string; s: StreamName }
+  | { type: "exit"; run: string; exitCode: number | null; persisted: boolean; errors: string[] }
   | { type: "ping" }
   | { type: "end" };
+
+/** At most this many persist errors, each at most this long, travel in an exit event. */
+export const EXIT_ERRORS_MAX = 8;
+export const EXIT_ERROR_LEN = 300;
 
 /** Chunks at least this big travel as base64: cheaper to encode and parse than escaped text. */
 export const TEXT_MAX = 8 * 1024;
@@ -87,6 +92,13 @@ function payloadOf(ev: StreamEvent): string {
     case "truncate":
     case "rotate":
       return JSON.stringify({ s: ev.s });
+    case "exit":
+      return JSON.stringify({
+        run: ev.run,
+        exitCode: ev.exitCode,
+        persisted: ev.persisted,
+        errors: ev.errors,
+      });
     default:
       return "{}";
   }
@@ -142,6 +154,20 @@ export function decodeEvent(type: string, data: string, id: string | undefined):
     case "rotate":
       if (!isStream(p.s)) throw new Error(`${type} event: bad stream`);
       return { type, id: needId(), s: p.s };
+    case "exit":
+      if (typeof p.run !== "string") throw new Error("exit event: no run");
+      return {
+        type,
+        run: p.run,
+        exitCode: Number.isInteger(p.exitCode) ? (p.exitCode as number) : null,
+        persisted: p.persisted !== false,
+        errors: Array.isArray(p.errors)
+          ? p.errors
+              .filter((e): e is string => typeof e === "string")
+              .slice(0, EXIT_ERRORS_MAX)
+              .map((e) => e.slice(0, EXIT_ERROR_LEN))
+          : [],
+      };
     case "ping":
     case "end":
       return { type };

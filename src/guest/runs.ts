@@ -2,7 +2,7 @@
 // each run's metrics.json summary. Nothing here follows a symlink out of the inbox.
 import { constants, promises as fsp } from "node:fs";
 import { join } from "node:path";
-import { RUN_NAME_RE } from "../core/sse.js";
+import { EXIT_ERROR_LEN, EXIT_ERRORS_MAX, RUN_NAME_RE } from "../core/sse.js";
 
 const METRICS_MAX = 64 * 1024;
 
@@ -101,4 +101,34 @@ export function compareRuns(a: string, b: string): number {
   const [ta, na] = key(a);
   const [tb, nb] = key(b);
   return ta < tb ? -1 : ta > tb ? 1 : na - nb;
+}
+
+/**
+ * How a finished run ended, from its metrics.json: its exit code and whether its output
+ * persisted (docs/runs.md); undefined while it runs (no metrics.json) or when unreadable.
+ */
+export async function readRunExit(
+  dir: string,
+): Promise<{ exitCode: number | null; persisted: boolean; errors: string[] } | undefined> {
+  const raw = await readBounded(join(dir, "metrics.json"), METRICS_MAX);
+  if (!raw || raw.length >= METRICS_MAX) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== "object" || doc === null) return undefined;
+  const m = doc as Record<string, unknown>;
+  const errors = Array.isArray(m.persist_errors)
+    ? m.persist_errors
+        .filter((e): e is string => typeof e === "string")
+        .slice(0, EXIT_ERRORS_MAX)
+        .map((e) => e.slice(0, EXIT_ERROR_LEN))
+    : [];
+  return {
+    exitCode: Number.isInteger(m.exit_code) ? (m.exit_code as number) : null,
+    persisted: m.persisted !== false,
+    errors,
+  };
 }

@@ -16,7 +16,7 @@ import {
 import { FileCursor, type Step } from "./file-cursor.js";
 import type { InboxHub, Subscriber } from "./inbox-hub.js";
 import type { ServerOptions } from "./options.js";
-import { runDir } from "./runs.js";
+import { readRunExit, runDir } from "./runs.js";
 
 const CHUNK = 128 * 1024;
 /** Keep reading ahead while less than this is buffered for the socket (throughput), then wait for drain. */
@@ -41,6 +41,8 @@ export class StreamSession implements Subscriber {
   #drainSince = 0;
   #switchArmed = false;
   #flushTimer: NodeJS.Timeout | undefined;
+  /** The run whose exit this session reported (once per run per connection). */
+  #exitSent: string | null = null;
 
   constructor(
     readonly res: ServerResponse,
@@ -162,6 +164,7 @@ export class StreamSession implements Subscriber {
       const r = await this.#readPass();
       if (r === "moved") continue;
       if (r !== undefined) return this.#flushLater(r);
+      await this.#reportExit();
       if (!this.start.follow) return this.#end();
       const cur = this.hub.current;
       if (!cur || cur === this.#run) return void (this.#switchArmed = false);
@@ -197,6 +200,16 @@ export class StreamSession implements Subscriber {
   #eventOf(st: Exclude<Step, { kind: "idle" }>, s: ReturnType<typeof streamsOf>[number]): StreamEvent {
     const id = this.#id();
     return st.kind === "data" ? { type: "data", id, s, bytes: st.bytes } : { type: st.kind, id, s };
+  }
+
+  /** Once every byte of a finished run was sent: how it ended, and whether its output persisted. */
+  async #reportExit(): Promise<void> {
+    const run = this.#run;
+    if (run === null || this.#dir === undefined || this.#exitSent === run) return;
+    const exit = await readRunExit(this.#dir);
+    if (!exit || this.#closed || this.#run !== run) return;
+    this.#exitSent = run;
+    this.#send({ type: "exit", run, ...exit });
   }
 
   #flushLater(ms: number): void {

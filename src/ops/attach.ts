@@ -21,7 +21,7 @@ import {
   sleep,
 } from "./attach-retry.js";
 
-const EVENT_TYPES = ["hello", "data", "run", "truncate", "rotate", "ping", "end"] as const;
+const EVENT_TYPES = ["hello", "data", "run", "truncate", "rotate", "exit", "ping", "end"] as const;
 
 export interface AttachTarget {
   url: string;

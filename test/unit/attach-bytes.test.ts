@@ -174,3 +174,37 @@ function startAttachWithToken(srv: Server, tokenFile: string) {
   p.stderr?.on("data", (d: Buffer) => (err += d.toString()));
   return { err: () => err, exited: new Promise<number | null>((r) => p.on("exit", r)) };
 }
+
+test("a finished run's end is reported once: exit code, and loudly when its output did not persist", async () => {
+  const { runDir, srv } = await setup();
+  await appendFile(join(runDir, "stdout.log"), "partial\n");
+  const a = attach(srv, ["a1"]); // following: no exit notice while the run has no metrics.json
+  await until(a.out, Buffer.from("partial\n"), "follow");
+  expect(a.err()).not.toMatch(/ended/);
+  const metrics = {
+    run_id: "run-20250101-000000",
+    exit_code: 0,
+    persisted: false,
+    persist_errors: ["stdout.log: No space left on device after 8 bytes", "\u001b]52;c;evil\u0007"],
+  };
+  await writeFile(join(runDir, "metrics.json"), JSON.stringify(metrics));
+  await waitFor(
+    () => /did NOT persist/.test(a.err()),
+    15_000,
+    () => `stderr: ${a.err()}`,
+  );
+  expect(a.err()).toMatch(
+    /run run-\S+ ended, exit code 0, but its output did NOT persist: stdout\.log: No space left/,
+  );
+  expect(a.err()).not.toContain("\u001b]52"); // the guest-written error is escaped
+  const json = attach(srv, ["--json", "a1", "--no-follow"]);
+  expect(await json.exited).toBe(0);
+  const exits = json.out
+    .bytes()
+    .toString()
+    .split("\n")
+    .filter((l) => l.includes('"event":"exit"'));
+  expect(exits).toHaveLength(1);
+  expect(JSON.parse(exits[0]!)).toMatchObject({ event: "exit", exitCode: 0, persisted: false });
+  expect(a.err().match(/ended, exit code/g)).toHaveLength(1); // once per run per connection
+});
