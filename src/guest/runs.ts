@@ -52,8 +52,8 @@ export async function readBounded(path: string, max: number): Promise<Buffer | u
   }
 }
 
-/** The scalar top-level fields of metrics.json (bounded; nested values and long strings dropped). */
-export function summariseMetrics(raw: Buffer | undefined): Record<string, unknown> | null {
+/** metrics.json as an object, or null when it is missing, too big, not JSON or not an object. */
+function parseMetrics(raw: Buffer | undefined): Record<string, unknown> | null {
   if (!raw || raw.length >= METRICS_MAX) return null;
   let parsed: unknown;
   try {
@@ -61,7 +61,15 @@ export function summariseMetrics(raw: Buffer | undefined): Record<string, unknow
   } catch {
     return null;
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return null;
+  return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : null;
+}
+
+/** The scalar top-level fields of metrics.json (bounded; nested values and long strings dropped). */
+export function summariseMetrics(raw: Buffer | undefined): Record<string, unknown> | null {
+  const parsed = parseMetrics(raw);
+  if (!parsed) return null;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(parsed).slice(0, 64)) {
     const scalar = typeof v === "number" || typeof v === "boolean" || v === null;
@@ -110,16 +118,8 @@ export function compareRuns(a: string, b: string): number {
 export async function readRunExit(
   dir: string,
 ): Promise<{ exitCode: number | null; persisted: boolean; errors: string[] } | undefined> {
-  const raw = await readBounded(join(dir, "metrics.json"), METRICS_MAX);
-  if (!raw || raw.length >= METRICS_MAX) return undefined;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(raw.toString("utf8"));
-  } catch {
-    return undefined;
-  }
-  if (typeof doc !== "object" || doc === null) return undefined;
-  const m = doc as Record<string, unknown>;
+  const m = parseMetrics(await readBounded(join(dir, "metrics.json"), METRICS_MAX));
+  if (!m) return undefined;
   const errors = Array.isArray(m.persist_errors)
     ? m.persist_errors
         .filter((e): e is string => typeof e === "string")

@@ -12,10 +12,11 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { unmountIfMounted } from "../../src/adapters/mount.js";
 import { localRunner } from "../../src/adapters/runner.js";
 import { cli, REPO } from "../helpers/cli.js";
+import { TEST_GUEST_DIR, testGuestFlags } from "../helpers/test-guest.js";
 import { assertTools, describeWithTools, isRoot } from "../helpers/tools.js";
 
 const TOOLS = ["virsh", "qemu-system-x86_64", "genisoimage", "busybox", "setpriv", "mkfs.ext4"];
-const guest = join(REPO, ".test-out", "guest");
+const guest = TEST_GUEST_DIR;
 const MiB = 1024 * 1024;
 const QUOTA = 64 * MiB;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,24 +51,11 @@ describeWithTools(TOOLS)("a hostile guest against its inbox (real VM, guest root
   const names = { bad: `hos-${tag}-x`, good: `hos-${tag}-n` };
   const g = () => ["--root", root, "--state-dir", state];
   const flags = (test: string) => [
-    "--kernel",
-    join(guest, "vmlinuz"),
-    "--initrd",
-    join(guest, "initramfs.cpio.gz"),
+    ...testGuestFlags(),
     "--cmdline",
     `console=ttyS0 agentshare.test=${test}`,
-    "--no-image",
-    "--no-network",
-    "--domain-type",
-    "qemu",
-    "--memory",
-    "256",
-    "--vcpus",
-    "1",
     "--inbox-quota",
     "64M",
-    "--timeout",
-    "180",
   ];
   const inbox = (name: string) => join(root, `${name}-inbox`);
   const consoleLog = (name: string) => join(state, "agents", name, "console.log");

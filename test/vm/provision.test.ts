@@ -19,10 +19,11 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { unmountIfMounted } from "../../src/adapters/mount.js";
 import { localRunner } from "../../src/adapters/runner.js";
 import { cli, cliSpawn, REPO } from "../helpers/cli.js";
+import { TEST_GUEST_DIR, testGuestFlags } from "../helpers/test-guest.js";
 import { assertTools, describeWithTools, isRoot } from "../helpers/tools.js";
 
 const TOOLS = ["virsh", "qemu-system-x86_64", "genisoimage", "busybox", "virt-xml-validate"];
-const guest = join(REPO, ".test-out", "guest");
+const guest = TEST_GUEST_DIR;
 const UID = 1234;
 const GID = 2345;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,26 +35,7 @@ describeWithTools(TOOLS)("provision on the real libvirt (TCG, test guest)", () =
   const tag = Math.random().toString(36).slice(2, 7);
   const names = { main: `vmt-${tag}-a`, kill: `vmt-${tag}-k` };
   const g = () => ["--root", root, "--state-dir", state];
-  const guestFlags = () => [
-    "--kernel",
-    join(guest, "vmlinuz"),
-    "--initrd",
-    join(guest, "initramfs.cpio.gz"),
-    "--no-image",
-    "--no-network",
-    "--domain-type",
-    "qemu",
-    "--memory",
-    "256",
-    "--vcpus",
-    "1",
-    "--uid",
-    String(UID),
-    "--gid",
-    String(GID),
-    "--timeout",
-    "180",
-  ];
+  const guestFlags = () => [...testGuestFlags(), "--uid", String(UID), "--gid", String(GID)];
   const provision = (name: string, ...extra: string[]) =>
     cli([...g(), "provision", name, ...guestFlags(), ...extra]);
   const inbox = (name: string) => join(root, `${name}-inbox`);
