@@ -42,6 +42,11 @@ export class InternalError extends AgentshareError {
   override readonly exitCode = 70;
 }
 
+/** This user may not read or write a path: not root, or a mode that shuts it out (77, EX_NOPERM). */
+export class NoPermissionError extends AgentshareError {
+  override readonly exitCode = 77;
+}
+
 /** A temporary condition: the same command may work when tried again later (75, EX_TEMPFAIL). */
 export class TempFailError extends AgentshareError {
   override readonly exitCode = 75;
@@ -67,4 +72,25 @@ export function toolError(
   const tail = result.stderr.trim().split("\n").slice(-5).join("\n    ");
   const code = result.exitCode === undefined ? "was killed" : `exited ${result.exitCode}`;
   return new ToolError(`\`${argv.join(" ")}\` ${code}${tail ? `:\n    ${tail}` : ""}`, opts);
+}
+
+/** The file-system error codes that mean "not allowed", not "broken". */
+const PERMISSION_CODES = new Set(["EACCES", "EPERM"]);
+
+/**
+ * A Node file-system error that says this user may not touch a path (EACCES, EPERM) as a
+ * NoPermissionError naming the path and what to do; undefined for any other error.
+ */
+export function permissionErrorOf(err: unknown): NoPermissionError | undefined {
+  if (!(err instanceof Error) || err instanceof AgentshareError) return undefined;
+  const e = err as NodeJS.ErrnoException;
+  if (!e.code || !PERMISSION_CODES.has(e.code) || typeof e.path !== "string") return undefined;
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  const what = e.syscall ? `${e.syscall} ${e.path}` : e.path;
+  return new NoPermissionError(`permission denied: ${what} (${e.code})`, {
+    hint: root
+      ? `check the mode, owner and attributes of ${e.path} and its folders (ls -ld, lsattr)`
+      : `run agentshare as root (sudo), or give this user access to ${e.path}`,
+    cause: err,
+  });
 }

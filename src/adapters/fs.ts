@@ -69,6 +69,22 @@ export async function ensureDir(path: string, mode: number): Promise<boolean> {
   }
 }
 
+/**
+ * The state dir's mode: 0711, not 0700, because QEMU runs as libvirt-qemu and must traverse it to
+ * an agent's disk and seed ISO; others cannot list it, and every secret inside is a 0600 file.
+ */
+export const STATE_DIR_MODE = 0o711;
+
+/**
+ * Creates the state dir with STATE_DIR_MODE (its missing parents 0755) unless it exists: the one
+ * function every verb makes it with, so its mode does not depend on which verb ran first.
+ * Returns true when it created it.
+ */
+export async function ensureStateDir(stateDir: string): Promise<boolean> {
+  await fsp.mkdir(dirname(stateDir), { recursive: true, mode: 0o755 });
+  return ensureDir(stateDir, STATE_DIR_MODE);
+}
+
 /** lstat that returns undefined for a missing path. */
 export async function lstatOrUndefined(path: string) {
   try {

@@ -2,7 +2,8 @@
 // holder's pid, so a second holder waits; a lock whose pid is dead is stale and is broken
 // (under a short-lived ".break" guard, so two waiters never break each other's fresh lock).
 import { constants, promises as fsp } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { ensureDir, ensureStateDir } from "./fs.js";
 
 export interface HeldLock {
   path: string;
@@ -82,7 +83,8 @@ export async function acquireLock(
   const path = join(locksDir, `${key}.lock`);
   const alive = opts.isAlive ?? pidAlive;
   const deadline = Date.now() + (opts.waitMs ?? 5000);
-  await fsp.mkdir(locksDir, { recursive: true, mode: 0o700 });
+  await ensureStateDir(dirname(locksDir));
+  await ensureDir(locksDir, 0o700);
   for (;;) {
     if (await tryCreate(path)) return { ok: true, lock: { path, release: () => releaseLock(path) } };
     const holder = await readHolder(path);

@@ -7,8 +7,9 @@
 // walks by path name and must not be used on guest-written trees.
 import { lstatSync, promises as fsp, renameSync, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DataError } from "../errors.js";
+import { ensureDir, ensureStateDir } from "./fs.js";
 import type { Runner } from "./runner.js";
 import { beneath } from "./safe-open.js";
 
@@ -26,7 +27,8 @@ export async function makeTrashBatch(
   inboxDev: number,
   label: string,
 ): Promise<string> {
-  await fsp.mkdir(trash, { recursive: true, mode: 0o700 });
+  await ensureStateDir(dirname(trash));
+  await ensureDir(trash, 0o700);
   const st = await fsp.lstat(trash);
   if (!st.isDirectory())
     throw new DataError(`${trash} is not a directory`, { hint: "remove it; prune recreates it" });

@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { StreamKind } from "../core/sse.js";
-import { checkAgentName } from "../core/names.js";
+import { AGENT_NAME_HINT, checkAgentName } from "../core/names.js";
 import { DataError, NotFoundError, UsageError } from "../errors.js";
 import type { AttachTarget } from "../ops/attach.js";
 import { createSink } from "./attach-output.js";
@@ -21,7 +21,9 @@ interface AttachFlags {
 /** Validates the positional stream and flags into what the op needs. */
 export function parseAttachArgs(name: string, stream: string | undefined, f: AttachFlags) {
   const bad = checkAgentName(name);
-  if (bad) throw new UsageError(`agent name ${JSON.stringify(name)} ${bad}`);
+  // 65 like every other verb (ops/agent-name.ts), not 64: the name is data, the command line is fine
+  if (bad)
+    throw new DataError(`invalid agent name ${JSON.stringify(name)}: ${bad}`, { hint: AGENT_NAME_HINT });
   if (f.combined && stream !== undefined)
     throw new UsageError("-c already means stdout+stderr; leave out the stream name");
   const kind: StreamKind = f.combined ? "combined" : ((stream ?? "stdout") as StreamKind);

@@ -18,10 +18,12 @@ import { registerStatus } from "./status.js";
 import { registerDoctor } from "./doctor.js";
 import { registerExec } from "./exec.js";
 import { registerResize } from "./resize.js";
+import { registerLifecycle } from "./lifecycle.js";
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerInit,
   registerProvision,
+  registerLifecycle,
   registerDestroy,
   registerStatus,
   registerDoctor,

@@ -4,7 +4,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { escapeText, jsonSafe } from "../core/terminal-text.js";
-import { AgentshareError, ConfigError } from "../errors.js";
+import { AgentshareError, ConfigError, permissionErrorOf } from "../errors.js";
 import { COMMANDS } from "./commands.js";
 import { addGlobalOptions, exitRequested } from "./context.js";
 
@@ -22,13 +22,20 @@ export function buildProgram(): Command {
   return program;
 }
 
-function report(err: unknown, argv: readonly string[]): number {
-  const json = argv.includes("--json");
-  const debug = argv.includes("--debug");
-  if (err instanceof CommanderError) {
-    if (err.exitCode === 0) return 0; // --help, --version
+/** Whether a global flag was given: only words before a `--` count (after it they are a command's, e.g. exec's). */
+export function hasGlobalFlag(argv: readonly string[], flag: string): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).includes(flag);
+}
+
+function report(thrown: unknown, argv: readonly string[]): number {
+  const json = hasGlobalFlag(argv, "--json");
+  const debug = hasGlobalFlag(argv, "--debug");
+  if (thrown instanceof CommanderError) {
+    if (thrown.exitCode === 0) return 0; // --help, --version
     return EX_USAGE; // commander already printed the message
   }
+  const err = permissionErrorOf(thrown) ?? thrown;
   const known = err instanceof AgentshareError;
   const code = known ? err.exitCode : EX_SOFTWARE;
   const message = err instanceof Error ? err.message : String(err);
@@ -36,7 +43,7 @@ function report(err: unknown, argv: readonly string[]): number {
   // messages may carry a server's or guest's words (error bodies, paths): never raw controls
   process.stderr.write(`agentshare: ${escapeText(message, { lines: true })}\n`);
   if (hint) process.stderr.write(`  hint: ${escapeText(hint, { lines: true })}\n`);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (debug && thrown instanceof Error && thrown.stack) process.stderr.write(`${thrown.stack}\n`);
   if (json) {
     const problems = err instanceof ConfigError ? err.problems : undefined;
     process.stdout.write(

@@ -10,6 +10,8 @@ export interface Output {
   result(data: unknown, text: () => string): void;
   line(s: string): void;
   warn(s: string): void;
+  /** A line about what the command is doing, on stderr (`agentshare: …`), even when piped. */
+  note(s: string): void;
   /** A transient status line on a terminal (stderr); silent when piped or with --json. */
   progress(s: string): void;
   progressDone(): void;
@@ -39,6 +41,10 @@ export function createOutput(opts: { json: boolean }): Output {
     warn(s) {
       clear();
       process.stderr.write(`agentshare: warning: ${escapeText(s, { lines: true })}\n`);
+    },
+    note(s) {
+      clear();
+      process.stderr.write(`agentshare: ${escapeText(s, { lines: true })}\n`);
     },
     progress(s) {
       if (!tty) return;

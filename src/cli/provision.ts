@@ -44,6 +44,7 @@ export function registerProvision(program: Command): void {
     .option("--no-network", "no network interface")
     .option("--dry-run", "write domain.xml, user-data, meta-data to the state dir; touch nothing else")
     .option("--no-start", "define the domain but do not start it")
+    .option("--wait", "wait until the guest reports ready (the default)")
     .option("--no-wait", "start without waiting for the guest to report ready")
     .option("--timeout <seconds>", "how long to wait for ready", "600")
     .option("--recreate", "replace an existing agent whose spec changed (its inbox is kept)")

@@ -19,6 +19,10 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "localhost",
 ]);
 
+/** What to tell a user whose agent name breaks the rule (every verb says the same, exit 65). */
+export const AGENT_NAME_HINT =
+  "agent names are hostnames: lowercase letters, digits and '-', starting with a letter, e.g. agent-01";
+
 /** Returns the rule the name breaks, or undefined when it is valid. Pure. */
 export function checkAgentName(name: string): string | undefined {
   if (name.length === 0) return "must not be empty";

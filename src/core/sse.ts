@@ -1,6 +1,7 @@
 // The log-streaming protocol, shared by the guest health server and the attach client:
 // event types, event ids (run + byte offsets) and SSE framing. Pure; see docs/protocol.md.
 import { isUtf8 } from "node:buffer";
+import { isRunName } from "./run-names.js";
 
 /** The files of a run the server can stream; "combined" is stdout + stderr. */
 export const STREAM_FILES = { stdout: "stdout.log", stderr: "stderr.log", agent: "agent.log" } as const;
@@ -12,9 +13,6 @@ export const STREAM_KINDS: readonly StreamKind[] = ["stdout", "stderr", "agent",
 export function streamsOf(kind: StreamKind): StreamName[] {
   return kind === "combined" ? ["stdout", "stderr"] : [kind];
 }
-
-/** A run directory name as the per-run wrapper writes it: run-YYYYmmdd-HHMMSS[-N]. */
-export const RUN_NAME_RE = /^run-\d{8}-\d{6}(?:-\d{1,6})?$/;
 
 /** Where a client is in one file: its inode ("0" = not opened yet) and the byte offset reached. */
 export interface FilePos {
@@ -36,7 +34,7 @@ export function encodeId(id: StreamId): string {
 /** Parses an event id; undefined when it is not one this protocol writes. */
 export function decodeId(text: string): StreamId | undefined {
   const [run, ...rest] = text.split(":");
-  if (run === undefined || !RUN_NAME_RE.test(run) || rest.length < 1 || rest.length > 2) return undefined;
+  if (run === undefined || !isRunName(run) || rest.length < 1 || rest.length > 2) return undefined;
   const pos: FilePos[] = [];
   for (const part of rest) {
     const m = /^(\d{1,20})\.(\d{1,16})$/.exec(part);

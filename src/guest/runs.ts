@@ -2,13 +2,14 @@
 // each run's metrics.json summary. Nothing here follows a symlink out of the inbox.
 import { constants, promises as fsp } from "node:fs";
 import { join } from "node:path";
-import { EXIT_ERROR_LEN, EXIT_ERRORS_MAX, RUN_NAME_RE } from "../core/sse.js";
+import { isRunName } from "../core/run-names.js";
+import { EXIT_ERROR_LEN, EXIT_ERRORS_MAX } from "../core/sse.js";
 
 const METRICS_MAX = 64 * 1024;
 
 /** The run dir of `name` when it is a real directory (not a symlink) under a real runs/. */
 export async function runDir(inbox: string, name: string): Promise<string | undefined> {
-  if (!RUN_NAME_RE.test(name)) return undefined;
+  if (!isRunName(name)) return undefined;
   try {
     const runs = await fsp.lstat(join(inbox, "runs"));
     const dir = join(inbox, "runs", name);
@@ -89,7 +90,7 @@ export async function listRuns(inbox: string, limit: number): Promise<RunSummary
   let names: string[];
   try {
     if (!(await fsp.lstat(join(inbox, "runs"))).isDirectory()) return [];
-    names = (await fsp.readdir(join(inbox, "runs"))).filter((n) => RUN_NAME_RE.test(n));
+    names = (await fsp.readdir(join(inbox, "runs"))).filter((n) => isRunName(n));
   } catch {
     return [];
   }

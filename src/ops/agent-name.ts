@@ -1,13 +1,11 @@
 // The agent-name check every verb runs before it touches anything. Its own module, so verbs that
 // only look an agent up (attach, exec, status, destroy) do not load provision's planning code.
-import { checkAgentName } from "../core/names.js";
+import { AGENT_NAME_HINT, checkAgentName } from "../core/names.js";
 import { DataError } from "../errors.js";
 
 /** Throws DataError (65) naming the rule when the agent name is invalid; touches nothing. */
 export function assertAgentName(name: string): void {
   const rule = checkAgentName(name);
   if (rule)
-    throw new DataError(`invalid agent name ${JSON.stringify(name)}: ${rule}`, {
-      hint: "agent names are hostnames: lowercase letters, digits and '-', starting with a letter, e.g. agent-01",
-    });
+    throw new DataError(`invalid agent name ${JSON.stringify(name)}: ${rule}`, { hint: AGENT_NAME_HINT });
 }

@@ -12,7 +12,7 @@ import { formatBytes } from "../core/units.js";
 import { DataError, NotFoundError } from "../errors.js";
 import { assertAgentName } from "./agent-name.js";
 import { inboxDevice } from "./prune-scan.js";
-import { record } from "./record.js";
+import { checkAuditWritable, record } from "./record.js";
 
 export interface CollectOptions {
   agent: string;
@@ -54,6 +54,7 @@ export async function collect(ctx: Context, opts: CollectOptions): Promise<Colle
       hint: "create the host tree first: `agentshare init`",
     });
   await inboxDevice(inbox);
+  await checkAuditWritable(ctx);
   const source = join(inbox, ...parts);
   const dest = join(ctx.paths.staging, name);
   const src = await openFileBeneath(inbox, parts, `${opts.agent}-inbox/${parts.join("/")}`);

@@ -11,7 +11,7 @@ import {
   validateSchedule,
   type JobSpec,
 } from "../adapters/cron.js";
-import { lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
+import { ensureStateDir, lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
 import { runChecked } from "../adapters/runner.js";
 import type { Context } from "../cli/context.js";
 import { DEFAULT_UNIT_DIR } from "../core/paths.js";
@@ -57,7 +57,7 @@ export async function cronInstall(
       hint: 'use 5 cron fields, e.g. "17 3 * * *" (03:17 daily)',
     });
   const job = jobFor(ctx, opts.schedule);
-  await fsp.mkdir(resolve(ctx.opts.stateDir), { recursive: true, mode: 0o700 });
+  await ensureStateDir(ctx.paths.stateDir);
   if (opts.timer) return { files: await installTimer(ctx, opts, job), job };
   if (!(await lstatOrUndefined(dirname(opts.cronFile)))?.isDirectory())
     throw new NotFoundError(`${dirname(opts.cronFile)} does not exist`, {

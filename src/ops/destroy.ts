@@ -17,6 +17,7 @@ import { agentPaths, type AgentPaths } from "../core/paths.js";
 import { DataError, NotFoundError, ToolError } from "../errors.js";
 import type { Context } from "../cli/context.js";
 import { assertAgentName } from "./agent-name.js";
+import { withAgentLock } from "./agent-lock.js";
 import { removeInboxImage } from "./inbox.js";
 import { isOurDomainXml } from "./provision-apply.js";
 
@@ -79,9 +80,13 @@ async function purge(ctx: Context, a: AgentPaths): Promise<void> {
     });
 }
 
-/** Destroys one agent. Exits 66 when there is no such agent. */
+/** Destroys one agent, holding its lock (see agent-lock.ts). Exits 66 when there is no such agent. */
 export async function destroyAgent(ctx: Context, o: DestroyOptions): Promise<DestroyResult> {
   assertAgentName(o.name);
+  return withAgentLock(ctx, o.name, () => destroyLocked(ctx, o));
+}
+
+async function destroyLocked(ctx: Context, o: DestroyOptions): Promise<DestroyResult> {
   const a = agentPaths(ctx.paths, o.name);
   const state = await getDomState(ctx.run, ctx.opts.connect, o.name);
   const hasDir = (await lstatOrUndefined(a.dir)) !== undefined;

@@ -2,10 +2,7 @@
 // A `fail` is something provision needs; a `warn` works but is slow, unsafe or degraded.
 import { constants, promises as fsp } from "node:fs";
 import { probeKvm } from "../adapters/kvm.js";
-import { isReadOnlyBind } from "../adapters/mount.js";
-import { findSeedIsoTool } from "../adapters/seed-iso.js";
 import { getDomCapabilities, getLibvirtVersion, getNetInfo, type LibvirtVersion } from "../adapters/virsh.js";
-import { findVirtiofsd } from "../adapters/virtiofsd.js";
 import { resolveDomainType } from "../core/domain-type.js";
 import { INBOX_SAFE_OPTIONS } from "../adapters/inbox-fs.js";
 import { checkAgentName } from "../core/names.js";
@@ -13,23 +10,19 @@ import { agentPaths } from "../core/paths.js";
 import { formatBytes } from "../core/units.js";
 import { inboxSpace, type InboxSpace } from "./inbox.js";
 import type { Context } from "../cli/context.js";
+import {
+  bad,
+  checkGlobalReadOnly,
+  checkSeedIsoTool,
+  checkStateDirTraversable,
+  checkTreeInitialised,
+  checkVirtiofsd,
+  ok,
+  SETUP,
+  type CheckResult,
+} from "./host-checks.js";
 
-export type CheckStatus = "pass" | "warn" | "fail";
-export interface CheckResult {
-  check: string;
-  status: CheckStatus;
-  detail: string;
-  fix?: string;
-}
-
-const SETUP = "bash scripts/host-setup.sh (as root)";
-const ok = (check: string, detail: string): CheckResult => ({ check, status: "pass", detail });
-const bad = (status: CheckStatus, check: string, detail: string, fix: string): CheckResult => ({
-  check,
-  status,
-  detail,
-  fix,
-});
+export type { CheckResult, CheckStatus } from "./host-checks.js";
 
 async function freeBytes(path: string): Promise<number | undefined> {
   const s = await fsp.statfs(path).catch(() => undefined);
@@ -95,27 +88,9 @@ async function libvirtChecks(ctx: Context, v: LibvirtVersion): Promise<CheckResu
   return out;
 }
 
-async function globalCheck(ctx: Context, v: LibvirtVersion | undefined): Promise<CheckResult> {
-  if (await isReadOnlyBind(ctx.paths.globalRo, { source: ctx.paths.global }).catch(() => false))
-    return ok("global read-only", `${ctx.paths.globalRo} is a read-only bind mount of ${ctx.paths.global}`);
-  if (v && v.libvirt >= 11_000_000)
-    return ok("global read-only", `libvirt ${v.libvirtText} enforces <readonly/> on virtiofs`);
-  return bad(
-    "fail",
-    "global read-only",
-    `${ctx.paths.globalRo} is not a read-only bind mount: the global share is UNPROTECTED (guest root can remount it writable)`,
-    "agentshare init (as root, without --no-mount)",
-  );
-}
-
 async function toolChecks(ctx: Context): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const vfs = await findVirtiofsd(ctx.run);
-  out.push(vfs ? ok("virtiofsd", vfs) : bad("fail", "virtiofsd", "not found", SETUP));
-  const iso = await findSeedIsoTool(ctx.run);
-  out.push(
-    iso ? ok("seed ISO tool", iso) : bad("fail", "seed ISO tool", "neither genisoimage nor xorriso", SETUP),
-  );
+  out.push(await checkVirtiofsd(ctx), await checkSeedIsoTool(ctx));
   const qi = await ctx.run("qemu-img", ["--version"]).catch(() => undefined);
   out.push(
     qi?.exitCode === 0
@@ -218,7 +193,9 @@ export async function runDoctor(ctx: Context): Promise<{ ok: boolean; checks: Ch
   else checks.push(...(await libvirtChecks(ctx, version)));
   checks.push(...(await kvmChecks()));
   checks.push(...(await toolChecks(ctx)));
-  checks.push(await globalCheck(ctx, version instanceof Error ? undefined : version));
+  checks.push(await checkTreeInitialised(ctx));
+  checks.push(await checkGlobalReadOnly(ctx, version instanceof Error ? undefined : version));
+  checks.push(await checkStateDirTraversable(ctx));
   checks.push(...(await diskChecks(ctx)));
   checks.push(...(await inboxChecks(ctx)));
   return { ok: checks.every((c) => c.status !== "fail"), checks };

@@ -4,7 +4,7 @@
 // complete set is reused unless `rebuild`, and a cached set with the same recipe key is copied.
 import { promises as fsp } from "node:fs";
 import { appendAudit } from "../adapters/audit.js";
-import { ensureDir } from "../adapters/fs.js";
+import { ensureDir, ensureStateDir } from "../adapters/fs.js";
 import { imageFiles, type ImageFiles, type ImageMeta } from "../core/image-meta.js";
 import { buildImageRecipe, checkImageName, recipeKey } from "../core/image-recipe.js";
 import { parseSize } from "../core/units.js";
@@ -69,7 +69,7 @@ export async function buildImage(ctx: Context, o: BuildImageOptions): Promise<Bu
   const recipe = buildImageRecipe(sizeBytes);
   const key = recipeKey(recipe);
   const dir = ctx.paths.imagesDir;
-  await fsp.mkdir(ctx.paths.stateDir, { recursive: true, mode: 0o755 });
+  await ensureStateDir(ctx.paths.stateDir);
   await ensureDir(dir, 0o755);
   const removedStale = await removeStaleWorkDirs(ctx.run, dir);
   const final = imageFiles(dir, o.name);

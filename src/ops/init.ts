@@ -2,7 +2,7 @@
 // nothing, changes no mode and never overwrites a file that exists.
 import { promises as fsp } from "node:fs";
 import { dirname, join } from "node:path";
-import { ensureDir } from "../adapters/fs.js";
+import { ensureDir, ensureStateDir, STATE_DIR_MODE } from "../adapters/fs.js";
 import { GLOBAL_SUBDIRS, type HostPaths } from "../core/paths.js";
 import { ConfigError } from "../errors.js";
 
@@ -38,7 +38,7 @@ export function treeLayout(p: HostPaths): Array<[string, number]> {
     // 0711, not 0700: QEMU runs as libvirt-qemu and must traverse to the agent's disk and seed
     // (measured: "Could not open …/seed.iso: Permission denied" under 0700). No listing for
     // others; every secret inside (token, user-data, keys) is a 0600 file.
-    [p.stateDir, 0o711],
+    [p.stateDir, STATE_DIR_MODE],
     [p.agentsDir, 0o711],
     [p.imagesDir, 0o711],
     [p.inboxesDir, 0o700],
@@ -62,10 +62,10 @@ export async function initTree(deps: InitDeps): Promise<InitReport> {
     globalRo: "skipped",
     inboxesMounted: [],
   };
-  for (const top of [paths.root, paths.stateDir])
-    await fsp.mkdir(dirname(top), { recursive: true, mode: 0o755 });
+  await fsp.mkdir(dirname(paths.root), { recursive: true, mode: 0o755 });
   for (const [dir, mode] of treeLayout(paths)) {
-    const list = (await ensureDir(dir, mode)) ? report.created : report.existing;
+    const made = dir === paths.stateDir ? await ensureStateDir(dir) : await ensureDir(dir, mode);
+    const list = made ? report.created : report.existing;
     list.push(dir);
   }
   if (deps.mount) report.globalRo = await deps.bindReadOnly(paths.global, paths.globalRo);

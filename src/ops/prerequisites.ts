@@ -1,14 +1,17 @@
 // What provision needs before it changes anything, each failure with the exact fix.
 import { constants, promises as fsp } from "node:fs";
-import { isReadOnlyBind } from "../adapters/mount.js";
-import { findSeedIsoTool } from "../adapters/seed-iso.js";
 import { getLibvirtVersion } from "../adapters/virsh.js";
-import { findVirtiofsd } from "../adapters/virtiofsd.js";
 import { ConfigError, NotFoundError, ToolError } from "../errors.js";
 import type { Context } from "../cli/context.js";
 import type { PreparedAgent } from "./agent-spec.js";
-
-const SETUP_HINT = "run `bash scripts/host-setup.sh` as root, then `agentshare doctor`";
+import {
+  checkGlobalReadOnly,
+  checkSeedIsoTool,
+  checkStateDirTraversable,
+  checkTreeInitialised,
+  checkVirtiofsd,
+  type CheckResult,
+} from "./host-checks.js";
 
 export interface Prerequisites {
   libvirtVersion: number;
@@ -23,31 +26,32 @@ async function readable(path: string): Promise<boolean> {
   );
 }
 
-/** Host-wide checks: tree initialised, libvirtd answering, virtiofsd, seed ISO tool, global read-only. */
+/** A failed host check as the error provision stops with: the check's words, its fix as the hint. */
+function failure(r: CheckResult, kind: typeof ConfigError | typeof ToolError): Error {
+  return kind === ToolError
+    ? new ToolError(r.detail, { hint: r.fix })
+    : new ConfigError(r.detail, [], { hint: r.fix });
+}
+
+/**
+ * Host-wide checks, the same functions doctor runs (host-checks.ts): tree initialised, libvirtd
+ * state dir reachable by QEMU, libvirtd answering, virtiofsd, seed ISO tool, global read-only.
+ */
 export async function checkProvisionPrerequisites(ctx: Context): Promise<Prerequisites> {
-  if (!(await readable(ctx.paths.globalRo)))
-    throw new ConfigError(
-      `the host tree at ${ctx.paths.root} is not initialised (no ${ctx.paths.globalRo})`,
-      [],
-      {
-        hint: `run \`agentshare init${ctx.opts.root !== "/srv/agentshare" ? ` --root ${ctx.opts.root}` : ""}\` as root first`,
-      },
-    );
+  const tree = await checkTreeInitialised(ctx);
+  if (tree.status === "fail") throw failure(tree, ConfigError);
+  const reach = await checkStateDirTraversable(ctx);
+  if (reach.status === "fail") throw failure(reach, ConfigError);
   const version = await getLibvirtVersion(ctx.run, ctx.opts.connect);
-  if (!(await findVirtiofsd())) throw new ToolError("virtiofsd is not installed", { hint: SETUP_HINT });
-  if (!(await findSeedIsoTool(ctx.run)))
-    throw new ToolError("neither genisoimage nor xorriso is installed (needed for the cloud-init seed)", {
-      hint: SETUP_HINT,
-    });
-  const libvirtReadonly = version.libvirt >= 11_000_000;
-  if (!libvirtReadonly && !(await isReadOnlyBind(ctx.paths.globalRo)))
-    throw new ConfigError(
-      `${ctx.paths.globalRo} is not a read-only mount, and libvirt ${version.libvirtText} cannot make virtiofs read-only`,
-      [],
-      {
-        hint: "run `agentshare init` as root: it bind-mounts global-ro read-only (a guest could otherwise write into global)",
-      },
-    );
+  const checks: Array<[() => Promise<CheckResult>, typeof ConfigError | typeof ToolError]> = [
+    [() => checkVirtiofsd(ctx), ToolError],
+    [() => checkSeedIsoTool(ctx), ToolError],
+    [() => checkGlobalReadOnly(ctx, version), ConfigError],
+  ];
+  for (const [check, kind] of checks) {
+    const r = await check();
+    if (r.status === "fail") throw failure(r, kind);
+  }
   return {
     libvirtVersion: version.libvirt,
     checkAgent: async (p) => {

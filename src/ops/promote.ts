@@ -11,7 +11,7 @@ import { buildSha256Line, parseSha256Line } from "../core/checksum-line.js";
 import type { GlobalSubdir } from "../core/paths.js";
 import { checkFileName } from "../core/staging-names.js";
 import { DataError, NotFoundError } from "../errors.js";
-import { record } from "./record.js";
+import { checkAuditWritable, record } from "./record.js";
 
 export interface PromoteOptions {
   file: string;
@@ -62,6 +62,7 @@ export async function promote(ctx: Context, opts: PromoteOptions): Promise<Promo
   const name = opts.file;
   const source = join(ctx.paths.staging, name);
   const dest = join(await checkDirs(ctx, opts.to), name);
+  await checkAuditWritable(ctx);
   try {
     const result = await publish(ctx, opts, name, source, dest);
     await record(ctx, {

@@ -2,7 +2,7 @@
 import { promises as fsp } from "node:fs";
 import { dirname, join } from "node:path";
 import type { HostForward } from "../core/agent-plan.js";
-import { ensureDir, lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
+import { ensureDir, ensureStateDir, lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
 import type { PreparedAgent } from "./agent-spec.js";
 
 /** What spec.json records: enough to tell "same spec" from "changed spec" and to find the agent again. */
@@ -75,8 +75,8 @@ export async function writeAgentDocuments(dir: string, p: PreparedAgent): Promis
  * when the agent already exists, so a dry run never changes a live agent's files.
  */
 export async function writeDryRun(agentsDir: string, p: PreparedAgent): Promise<WrittenFiles> {
-  await fsp.mkdir(dirname(agentsDir), { recursive: true, mode: 0o700 }); // the state dir
-  await ensureDir(agentsDir, 0o700);
+  await ensureStateDir(dirname(agentsDir));
+  await ensureDir(agentsDir, 0o711);
   const dir = p.inputs.agent.dir;
   const exists = await lstatOrUndefined(p.inputs.agent.spec);
   return writeAgentDocuments(exists ? join(dir, "dry-run") : dir, p);

@@ -9,7 +9,9 @@ import type { Context } from "../cli/context.js";
 import { appendAudit } from "../adapters/audit.js";
 import { UsageError } from "../errors.js";
 import { loadAgentConfig, prepareAgent, type PreparedAgent } from "./agent-spec.js";
-import { checkProvisionPrerequisites } from "./prerequisites.js";
+import type { LoadedConfig } from "./config-load.js";
+import { withAgentLock } from "./agent-lock.js";
+import { checkProvisionPrerequisites, type Prerequisites } from "./prerequisites.js";
 import { writeDryRun, readStoredSpec } from "./provision-files.js";
 import { applyProvision, existingAgentAction, type ApplyStages } from "./provision-apply.js";
 import { startAndWait } from "./provision-start.js";
@@ -62,6 +64,18 @@ export async function provision(ctx: Context, opts: ProvisionOptions): Promise<P
   // Bad input, then a missing prerequisite, fail here, before any change on disk.
   const loaded = await loadAgentConfig(ctx, spec);
   const pre = await checkProvisionPrerequisites(ctx);
+  // One provision, start, stop or destroy of this agent at a time: a second provision waits,
+  // then finds what the first made (same spec: "unchanged").
+  return withAgentLock(ctx, opts.name, () => provisionLocked(ctx, opts, loaded, pre));
+}
+
+async function provisionLocked(
+  ctx: Context,
+  opts: ProvisionOptions,
+  loaded: LoadedConfig,
+  pre: Prerequisites,
+): Promise<ProvisionResult> {
+  const spec = { name: opts.name, profile: opts.profile, flags: opts.flags };
   const p = await prepareAgent(ctx, { ...spec, libvirtVersion: pre.libvirtVersion }, loaded);
   await pre.checkAgent(p);
   const stored = await readStoredSpec(p.inputs.agent.spec);

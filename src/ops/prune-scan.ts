@@ -3,9 +3,9 @@
 // sizes come from du (no symlinks, one file system), and ages from the host's own record.
 import { promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { measureTree } from "../adapters/du.js";
-import { ensureDir, writeFileAtomic } from "../adapters/fs.js";
+import { ensureDir, ensureStateDir, writeFileAtomic } from "../adapters/fs.js";
 import { beneath, openDirNoFollow } from "../adapters/safe-open.js";
 import type { Runner } from "../adapters/runner.js";
 import { DataError, NotFoundError } from "../errors.js";
@@ -116,7 +116,8 @@ export async function loadRunsSeen(agentsDir: string, agent: string): Promise<Ru
 
 /** Stores the record atomically, creating <state-dir>/agents/<agent> (0700) when missing. */
 export async function saveRunsSeen(agentsDir: string, agent: string, seen: RunsSeen): Promise<void> {
-  await fsp.mkdir(agentsDir, { recursive: true, mode: 0o700 });
+  await ensureStateDir(dirname(agentsDir));
+  await ensureDir(agentsDir, 0o711);
   await ensureDir(join(agentsDir, agent), 0o700);
   await writeFileAtomic(seenFile(agentsDir, agent), `${JSON.stringify(seen)}\n`, 0o600);
 }

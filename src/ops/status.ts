@@ -3,7 +3,7 @@
 import { promises as fsp } from "node:fs";
 import { join } from "node:path";
 import { lstatOrUndefined, readGuestFile } from "../adapters/fs.js";
-import { getDomState } from "../adapters/virsh.js";
+import { getDomState, listDomainNames } from "../adapters/virsh.js";
 import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
 import type { HostForward } from "../core/agent-plan.js";
@@ -112,11 +112,25 @@ export async function agentStatus(ctx: Context, name: string, withSize = true): 
   };
 }
 
-/** Every agent with a folder in <state-dir>/agents (the ones agentshare provisioned). */
+/**
+ * Every agent with a folder in <state-dir>/agents (the ones agentshare provisioned). libvirt is
+ * asked first, so an unreachable libvirtd is a ToolError (69), never an empty list; only a folder
+ * that is no agent (no spec, no domain) is left out.
+ */
 export async function listAgents(ctx: Context): Promise<AgentStatus[]> {
-  const names = await fsp.readdir(ctx.paths.agentsDir).catch(() => [] as string[]);
+  await listDomainNames(ctx.run, ctx.opts.connect);
+  const names = await fsp.readdir(ctx.paths.agentsDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [] as string[];
+    throw err;
+  });
   const valid = names.filter((n) => checkAgentName(n) === undefined).sort();
-  return Promise.all(valid.map((n) => agentStatus(ctx, n).catch(() => undefined))).then((l) =>
-    l.filter((s): s is AgentStatus => s !== undefined),
+  const all = await Promise.all(
+    valid.map((n) =>
+      agentStatus(ctx, n).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      }),
+    ),
   );
+  return all.filter((s): s is AgentStatus => s !== undefined);
 }

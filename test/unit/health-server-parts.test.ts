@@ -1,6 +1,7 @@
 // Pure parts of the guest server: where events are cut, mountinfo parsing, option parsing.
 import { describe, expect, test } from "vitest";
 import { lineStartFromEnd, sendableLength, utf8Boundary } from "../../src/guest/chunking.js";
+import { mountAt, parseMountinfo as parseHostMountinfo } from "../../src/core/mountinfo.js";
 import { checkMount, parseMountinfo } from "../../src/guest/mountinfo.js";
 import { parseServerArgs } from "../../src/guest/options.js";
 import { compareRuns, summariseMetrics } from "../../src/guest/runs.js";
@@ -44,11 +45,11 @@ describe("mountinfo", () => {
   test("parses entries, unescapes octal", () => {
     const e = parseMountinfo(text);
     expect(e).toHaveLength(4);
-    expect(e[1]).toEqual({
+    expect(e[1]).toMatchObject({
       mountPoint: "/mnt/global",
       fsType: "virtiofs",
       source: "agentglobal",
-      readOnly: true,
+      options: ["ro", "relatime"],
     });
     expect(e[3]?.mountPoint).toBe("/mnt/with space");
   });
@@ -63,6 +64,12 @@ describe("mountinfo", () => {
     });
     expect(checkMount(e, "/mnt/inbox", "ro").ok).toBe(false);
     expect(checkMount(e, "/mnt/none", "rw")).toMatchObject({ mounted: false, ok: false });
+  });
+
+  test("is the host's parser: a line the host rejects (no numeric ids) is no mount in the guest either", () => {
+    const forged = `${text}\nx y 0:30 / /mnt/forged ro shared:15 - virtiofs agentglobal ro`;
+    expect(checkMount(parseMountinfo(forged), "/mnt/forged", "ro")).toMatchObject({ mounted: false });
+    expect(mountAt(parseHostMountinfo(forged), "/mnt/forged")).toBeUndefined();
   });
 });
 

@@ -5,7 +5,7 @@
 // the wait at once.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, readdir, truncate, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { assertTools, describeWithTools, isRoot } from "../helpers/tools.js";
@@ -158,6 +158,7 @@ describeWithTools(["genisoimage"])("a real provision against a fake virsh", () =
   beforeEach(async () => {
     if (!isRoot()) throw new Error("this test runs as root (the inbox is chowned to the agent's uid)");
     assertTools(["genisoimage"]);
+    await chmod(t.base, 0o711); // QEMU must be able to traverse to the state dir: provision checks it
     fake = join(t.base, "fake");
     await mkdir(join(fake, "bin"), { recursive: true });
     await writeFile(join(fake, "bin", "virsh"), FAKE_VIRSH, { mode: 0o755 });

@@ -41,6 +41,8 @@ describe("event ids", () => {
     [`${RUN}`, "no position"],
     [`${RUN}:1.2:3.4:5.6`, "three positions"],
     [`run-2026:1.2`, "bad run name"],
+    [`${RUN}-0:1.2`, "a -0 suffix (run-names.ts: the suffix starts 1-9)"],
+    [`run-20261301-000000:1.2`, "month 13: not a run name the host accepts either"],
     [`../etc:1.2`, "path in run"],
     [`${RUN}:1.-2`, "negative offset"],
     [`${RUN}:1.99999999999999999`, "unsafe offset"],
