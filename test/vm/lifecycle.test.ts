@@ -8,10 +8,11 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { unmountIfMounted } from "../../src/adapters/mount.js";
 import { localRunner } from "../../src/adapters/runner.js";
 import { cli, CLI, REPO, type CliResult } from "../helpers/cli.js";
+import { TEST_GUEST_DIR, testGuestFlags } from "../helpers/test-guest.js";
 import { assertTools, describeWithTools, isRoot } from "../helpers/tools.js";
 
 const TOOLS = ["virsh", "qemu-system-x86_64", "genisoimage", "busybox"];
-const guest = join(REPO, ".test-out", "guest");
+const guest = TEST_GUEST_DIR;
 
 /** Runs the CLI without blocking the event loop, so several can run at once. */
 function cliAsync(args: readonly string[]): Promise<CliResult> {
@@ -38,11 +39,7 @@ describeWithTools(TOOLS)("start, stop, restart and one operation per agent (real
   const tag = Math.random().toString(36).slice(2, 7);
   const names = { racer: `lct-${tag}-r`, life: `lct-${tag}-l` };
   const g = () => ["--root", root, "--state-dir", state];
-  const guestFlags = [
-    ...["--kernel", join(guest, "vmlinuz"), "--initrd", join(guest, "initramfs.cpio.gz")],
-    ...["--no-image", "--no-network", "--domain-type", "qemu", "--memory", "256", "--vcpus", "1"],
-    ...["--timeout", "180"],
-  ];
+  const guestFlags = testGuestFlags();
   const audit = () =>
     readFileSync(join(state, "audit.jsonl"), "utf8")
       .trim()
