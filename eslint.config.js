@@ -64,4 +64,18 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // ops are the product's centre; the CLI is one client of them (ARCHITECTURE.md, Layers)
+    files: ["src/ops/**/*.ts", "src/adapters/**/*.ts", "src/core/**/*.ts", "src/guest/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["../cli/*"], message: "ops take an OpContext (src/ops/context.ts), never the CLI's" },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -3,24 +3,20 @@
 import type { Command } from "commander";
 import type { Runner } from "../adapters/runner.js";
 import { UsageError } from "../errors.js";
-import { checkHostDir, DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths, type HostPaths } from "../core/paths.js";
+import { checkHostDir, DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths } from "../core/paths.js";
+import type { OpContext, OpOptions } from "../ops/context.js";
 import { createOutput, type Output } from "./output.js";
 
-export interface GlobalOptions {
-  root: string;
-  stateDir: string;
-  connect: string;
-  config?: string;
+/** The command line's global options: what ops read, plus how the CLI prints. */
+export interface GlobalOptions extends OpOptions {
   json: boolean;
   debug: boolean;
 }
 
-export interface Context {
+/** An op's context with the CLI's own output (results, text or --json) and options. */
+export interface Context extends OpContext {
   opts: GlobalOptions;
-  paths: HostPaths;
-  run: Runner;
   out: Output;
-  clock: () => Date;
 }
 
 export function addGlobalOptions(program: Command): Command {

@@ -4,14 +4,14 @@
 // first left (a second provision finds the agent and reports "unchanged").
 import { ensureStateDir } from "../adapters/fs.js";
 import { acquireLock } from "../adapters/lock.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 
 /** How often a waiter looks again, and how often it says that it is still waiting. */
 const POLL_MS = 200;
 const TRY_MS = 1000;
 
 /** Runs `fn` holding agent `name`'s lock, waiting (with a message on stderr) while another holds it. */
-export async function withAgentLock<T>(ctx: Context, name: string, fn: () => Promise<T>): Promise<T> {
+export async function withAgentLock<T>(ctx: OpContext, name: string, fn: () => Promise<T>): Promise<T> {
   await ensureStateDir(ctx.paths.stateDir);
   const t0 = Date.now();
   let said = false;

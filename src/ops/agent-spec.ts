@@ -11,7 +11,7 @@ import type { HostPaths } from "../core/paths.js";
 import { agentPaths } from "../core/paths.js";
 import { resolveDomainType } from "../core/domain-type.js";
 import { parseSize } from "../core/units.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { loadConfig, type LoadedConfig } from "./config-load.js";
 import { assertAgentName } from "./agent-name.js";
 import { loadGuestPayload } from "./guest-payload.js";
@@ -61,7 +61,7 @@ async function pickForward(): Promise<PlanInputs["forward"]> {
  * check (a dry run may plan for an image not built yet).
  */
 export async function loadAgentConfig(
-  ctx: Context,
+  ctx: OpContext,
   opts: Omit<SpecOptions, "libvirtVersion">,
 ): Promise<LoadedConfig> {
   assertAgentName(opts.name);
@@ -78,7 +78,7 @@ export async function loadAgentConfig(
 
 /** Validates and resolves everything about an agent (with `loaded` from loadAgentConfig); no change on disk. */
 export async function prepareAgent(
-  ctx: Context,
+  ctx: OpContext,
   opts: SpecOptions,
   loaded?: LoadedConfig,
 ): Promise<PreparedAgent> {

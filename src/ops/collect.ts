@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { lstatOrUndefined } from "../adapters/fs.js";
 import { copyHashed, type HashCopyResult } from "../adapters/hash-copy.js";
 import { openFileBeneath } from "../adapters/safe-open.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { agentPaths } from "../core/paths.js";
 import { checkFileName, splitRelativePath } from "../core/staging-names.js";
 import { formatBytes } from "../core/units.js";
@@ -45,7 +45,7 @@ function checkInput(opts: CollectOptions): { parts: string[]; name: string } {
 }
 
 /** Collects one file; never replaces a staging file without `force`. */
-export async function collect(ctx: Context, opts: CollectOptions): Promise<CollectResult> {
+export async function collect(ctx: OpContext, opts: CollectOptions): Promise<CollectResult> {
   const { parts, name } = checkInput(opts);
   const { inbox } = agentPaths(ctx.paths, opts.agent);
   const staging = await lstatOrUndefined(ctx.paths.staging);

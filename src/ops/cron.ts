@@ -13,7 +13,7 @@ import {
 } from "../adapters/cron.js";
 import { ensureStateDir, lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
 import { runChecked } from "../adapters/runner.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { DEFAULT_UNIT_DIR } from "../core/paths.js";
 import { NotFoundError, ToolError, UsageError } from "../errors.js";
 
@@ -32,7 +32,7 @@ export interface CronInstallOptions extends CronTargets {
 }
 
 /** The job: this node, this CLI script, the global options in force, then `prune --all`. */
-export function jobFor(ctx: Context, schedule: string, script = process.argv[1] ?? ""): JobSpec {
+export function jobFor(ctx: OpContext, schedule: string, script = process.argv[1] ?? ""): JobSpec {
   const argv = [
     process.execPath,
     resolve(script),
@@ -48,7 +48,7 @@ export function jobFor(ctx: Context, schedule: string, script = process.argv[1] 
 
 /** Writes the schedule; returns the files written. */
 export async function cronInstall(
-  ctx: Context,
+  ctx: OpContext,
   opts: CronInstallOptions,
 ): Promise<{ files: string[]; job: JobSpec }> {
   const problems = validateSchedule(opts.schedule);
@@ -67,7 +67,7 @@ export async function cronInstall(
   return { files: [opts.cronFile], job };
 }
 
-async function installTimer(ctx: Context, opts: CronInstallOptions, job: JobSpec): Promise<string[]> {
+async function installTimer(ctx: OpContext, opts: CronInstallOptions, job: JobSpec): Promise<string[]> {
   if (!(await lstatOrUndefined(opts.systemdMarker)))
     throw new ToolError(`systemd is not running on this host (${opts.systemdMarker} does not exist)`, {
       hint: "omit --timer to use cron",
@@ -90,7 +90,7 @@ async function installTimer(ctx: Context, opts: CronInstallOptions, job: JobSpec
 }
 
 /** Removes whatever `cron install` wrote; returns the files removed (none is not an error). */
-export async function cronRemove(ctx: Context, t: CronTargets): Promise<string[]> {
+export async function cronRemove(ctx: OpContext, t: CronTargets): Promise<string[]> {
   const removed: string[] = [];
   const timer = join(t.unitDir, `${UNIT_NAME}.timer`);
   if (

@@ -15,7 +15,7 @@ import {
 } from "../adapters/virsh.js";
 import { agentPaths, type AgentPaths } from "../core/paths.js";
 import { DataError, NotFoundError, ToolError } from "../errors.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { assertAgentName } from "./agent-name.js";
 import { withAgentLock } from "./agent-lock.js";
 import { removeInboxImage } from "./inbox.js";
@@ -40,7 +40,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Stops a running domain: ACPI shutdown, polled until shut off, then `virsh destroy` past the timeout. */
 export async function stopDomain(
-  ctx: Context,
+  ctx: OpContext,
   name: string,
   timeoutMs: number,
 ): Promise<DestroyResult["stopped"]> {
@@ -65,7 +65,7 @@ export async function stopDomain(
 }
 
 /** Unmounts and deletes the inbox's file system, then removes its mount point (or an old plain inbox). */
-async function purge(ctx: Context, a: AgentPaths): Promise<void> {
+async function purge(ctx: OpContext, a: AgentPaths): Promise<void> {
   await removeInboxImage(ctx.run, a);
   const inbox = a.inbox;
   const st = await lstatOrUndefined(inbox);
@@ -81,12 +81,12 @@ async function purge(ctx: Context, a: AgentPaths): Promise<void> {
 }
 
 /** Destroys one agent, holding its lock (see agent-lock.ts). Exits 66 when there is no such agent. */
-export async function destroyAgent(ctx: Context, o: DestroyOptions): Promise<DestroyResult> {
+export async function destroyAgent(ctx: OpContext, o: DestroyOptions): Promise<DestroyResult> {
   assertAgentName(o.name);
   return withAgentLock(ctx, o.name, () => destroyLocked(ctx, o));
 }
 
-async function destroyLocked(ctx: Context, o: DestroyOptions): Promise<DestroyResult> {
+async function destroyLocked(ctx: OpContext, o: DestroyOptions): Promise<DestroyResult> {
   const a = agentPaths(ctx.paths, o.name);
   const state = await getDomState(ctx.run, ctx.opts.connect, o.name);
   const hasDir = (await lstatOrUndefined(a.dir)) !== undefined;

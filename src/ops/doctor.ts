@@ -9,7 +9,7 @@ import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
 import { formatBytes } from "../core/units.js";
 import { inboxSpace, type InboxSpace } from "./inbox.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import {
   bad,
   checkGlobalReadOnly,
@@ -50,7 +50,7 @@ async function kvmChecks(): Promise<CheckResult[]> {
   return out;
 }
 
-async function libvirtChecks(ctx: Context, v: LibvirtVersion): Promise<CheckResult[]> {
+async function libvirtChecks(ctx: OpContext, v: LibvirtVersion): Promise<CheckResult[]> {
   const out: CheckResult[] = [
     ok(
       "libvirtd",
@@ -88,7 +88,7 @@ async function libvirtChecks(ctx: Context, v: LibvirtVersion): Promise<CheckResu
   return out;
 }
 
-async function toolChecks(ctx: Context): Promise<CheckResult[]> {
+async function toolChecks(ctx: OpContext): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   out.push(await checkVirtiofsd(ctx), await checkSeedIsoTool(ctx));
   const qi = await ctx.run("qemu-img", ["--version"]).catch(() => undefined);
@@ -100,7 +100,7 @@ async function toolChecks(ctx: Context): Promise<CheckResult[]> {
   return out;
 }
 
-async function diskChecks(ctx: Context): Promise<CheckResult[]> {
+async function diskChecks(ctx: OpContext): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const [what, path] of [
     ["root", ctx.paths.root],
@@ -135,7 +135,7 @@ async function diskChecks(ctx: Context): Promise<CheckResult[]> {
  * otherwise guest root can plant a setuid-root binary for host users, or fill the host's disk.
  * Also warns when the limits together exceed the free space of the file system holding the images.
  */
-async function inboxChecks(ctx: Context): Promise<CheckResult[]> {
+async function inboxChecks(ctx: OpContext): Promise<CheckResult[]> {
   const names = (await fsp.readdir(ctx.paths.agentsDir).catch(() => [] as string[]))
     .filter((n) => checkAgentName(n) === undefined)
     .sort();
@@ -183,7 +183,7 @@ async function inboxChecks(ctx: Context): Promise<CheckResult[]> {
 }
 
 /** Runs every check; never throws for a failed check (that is what the table is for). */
-export async function runDoctor(ctx: Context): Promise<{ ok: boolean; checks: CheckResult[] }> {
+export async function runDoctor(ctx: OpContext): Promise<{ ok: boolean; checks: CheckResult[] }> {
   const version = await getLibvirtVersion(ctx.run, ctx.opts.connect).catch((e: Error) => e);
   const checks: CheckResult[] = [];
   if (version instanceof Error)

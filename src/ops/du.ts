@@ -1,7 +1,7 @@
 // du: each agent's inbox against its enforced limit. Use and limit come from the inbox's own file
 // system (statfs: constant time, nothing the guest writes can slow or fool it); the largest runs,
 // only when asked for (--top), from a du walk that follows no symlink and stays on one device.
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
 import { DataError } from "../errors.js";
@@ -32,7 +32,7 @@ export interface InboxUsage {
 export const needsAttention = (u: InboxUsage): boolean => u.full || !u.enforced;
 
 /** Measures the named inboxes, or every inbox under the root when `agents` is empty. */
-export async function du(ctx: Context, agents: readonly string[], top = 0): Promise<InboxUsage[]> {
+export async function du(ctx: OpContext, agents: readonly string[], top = 0): Promise<InboxUsage[]> {
   for (const a of agents) assertAgentName(a);
   const names = agents.length
     ? agents
@@ -42,7 +42,7 @@ export async function du(ctx: Context, agents: readonly string[], top = 0): Prom
   return out;
 }
 
-async function usageOf(ctx: Context, agent: string, top: number): Promise<InboxUsage> {
+async function usageOf(ctx: OpContext, agent: string, top: number): Promise<InboxUsage> {
   const a = agentPaths(ctx.paths, agent);
   const problems: string[] = [];
   let runs = 0;
@@ -72,7 +72,7 @@ async function usageOf(ctx: Context, agent: string, top: number): Promise<InboxU
   return usage;
 }
 
-async function largestRuns(ctx: Context, inbox: string, top: number) {
+async function largestRuns(ctx: OpContext, inbox: string, top: number) {
   const sizes = await measureInbox(ctx.run, inbox);
   return [...sizes.runs]
     .map(([name, bytes]) => ({ name, bytes }))

@@ -4,7 +4,7 @@ import { promises as fsp } from "node:fs";
 import { getDomAddresses, getDomState } from "../adapters/virsh.js";
 import { agentPaths } from "../core/paths.js";
 import { NotFoundError, ToolError } from "../errors.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { assertAgentName } from "./agent-name.js";
 import { readStoredSpec, type StoredSpec } from "./provision-files.js";
 
@@ -28,7 +28,7 @@ export interface GuestAccess {
  * off the host); otherwise the guest's address from libvirt's DHCP lease, or undefined.
  */
 export async function guestAccess(
-  ctx: Pick<Context, "run" | "opts">,
+  ctx: Pick<OpContext, "run" | "opts">,
   name: string,
   spec: Pick<StoredSpec, "healthPort" | "forward"> | undefined,
 ): Promise<GuestAccess | undefined> {
@@ -38,7 +38,7 @@ export async function guestAccess(
 }
 
 /** Looks up the agent's guest address (virsh domifaddr, lease source) and its token in the state dir. */
-export async function resolveAgentEndpoint(ctx: Context, name: string): Promise<Endpoint> {
+export async function resolveAgentEndpoint(ctx: OpContext, name: string): Promise<Endpoint> {
   assertAgentName(name);
   const a = agentPaths(ctx.paths, name);
   const spec = await readStoredSpec(a.spec);

@@ -1,7 +1,7 @@
 // `exec`: run a command in an agent's VM over SSH, as a new tracked run (agentshare-run) by default.
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { agentPaths } from "../core/paths.js";
 import { buildExecLine, checkShellArgv } from "../core/shell-quote.js";
 import { NotFoundError, ToolError, UsageError } from "../errors.js";
@@ -65,7 +65,7 @@ const statusHint = (name: string) =>
 
 /** The guest's SSH address: --host/--port, else the loopback forward or its DHCP lease. */
 async function resolvePeer(
-  ctx: Pick<Context, "run" | "opts">,
+  ctx: Pick<OpContext, "run" | "opts">,
   req: ExecRequest,
   specFile: string,
 ): Promise<{ host: string; port: number }> {
@@ -79,7 +79,7 @@ async function resolvePeer(
 }
 
 /** Checks the agent, loads its keys, finds its address and logs in (host key checked). */
-async function connectAgent(ctx: Pick<Context, "run" | "opts" | "paths">, req: ExecRequest) {
+async function connectAgent(ctx: Pick<OpContext, "run" | "opts" | "paths">, req: ExecRequest) {
   assertAgentName(req.name);
   const ap = agentPaths(ctx.paths, req.name);
   if (!(await lstatOrUndefined(ap.dir)))
@@ -109,7 +109,7 @@ const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
  * key, or the command outlives `timeoutMs`. A remote signal N gives exit code 128+N.
  */
 export async function execInAgent(
-  ctx: Pick<Context, "run" | "opts" | "paths">,
+  ctx: Pick<OpContext, "run" | "opts" | "paths">,
   req: ExecRequest,
   io: ExecStreams,
 ): Promise<ExecOutcome> {

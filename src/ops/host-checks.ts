@@ -7,7 +7,7 @@ import { isReadOnlyBind } from "../adapters/mount.js";
 import { findSeedIsoTool } from "../adapters/seed-iso.js";
 import type { LibvirtVersion } from "../adapters/virsh.js";
 import { findVirtiofsd } from "../adapters/virtiofsd.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 
 export type CheckStatus = "pass" | "warn" | "fail";
 export interface CheckResult {
@@ -27,7 +27,7 @@ export const bad = (status: CheckStatus, check: string, detail: string, fix: str
 });
 
 /** init has run: global-ro exists and can be read. */
-export async function checkTreeInitialised(ctx: Context): Promise<CheckResult> {
+export async function checkTreeInitialised(ctx: OpContext): Promise<CheckResult> {
   const readable = await fsp.access(ctx.paths.globalRo, constants.R_OK).then(
     () => true,
     () => false,
@@ -42,12 +42,12 @@ export async function checkTreeInitialised(ctx: Context): Promise<CheckResult> {
   );
 }
 
-export async function checkVirtiofsd(ctx: Context): Promise<CheckResult> {
+export async function checkVirtiofsd(ctx: OpContext): Promise<CheckResult> {
   const path = await findVirtiofsd(ctx.run);
   return path ? ok("virtiofsd", path) : bad("fail", "virtiofsd", "virtiofsd is not installed", SETUP);
 }
 
-export async function checkSeedIsoTool(ctx: Context): Promise<CheckResult> {
+export async function checkSeedIsoTool(ctx: OpContext): Promise<CheckResult> {
   const tool = await findSeedIsoTool(ctx.run);
   return tool
     ? ok("seed ISO tool", tool)
@@ -60,7 +60,10 @@ export async function checkSeedIsoTool(ctx: Context): Promise<CheckResult> {
 }
 
 /** global-ro is a read-only bind of global, or libvirt (≥ 11.0) enforces <readonly/> on virtiofs. */
-export async function checkGlobalReadOnly(ctx: Context, v: LibvirtVersion | undefined): Promise<CheckResult> {
+export async function checkGlobalReadOnly(
+  ctx: OpContext,
+  v: LibvirtVersion | undefined,
+): Promise<CheckResult> {
   if (await isReadOnlyBind(ctx.paths.globalRo, { source: ctx.paths.global }).catch(() => false))
     return ok("global read-only", `${ctx.paths.globalRo} is a read-only bind mount of ${ctx.paths.global}`);
   if (v && v.libvirt >= 11_000_000)
@@ -79,7 +82,7 @@ export async function checkGlobalReadOnly(ctx: Context, v: LibvirtVersion | unde
  * `virsh start` fails with "Permission denied" on seed.iso after everything is defined.
  * Folders that do not exist yet are made 0711 by provision.
  */
-export async function checkStateDirTraversable(ctx: Context): Promise<CheckResult> {
+export async function checkStateDirTraversable(ctx: OpContext): Promise<CheckResult> {
   const shut: string[] = [];
   for (let dir = ctx.paths.agentsDir; ; dir = dirname(dir)) {
     const st = await fsp.stat(dir).catch(() => undefined);

@@ -9,7 +9,7 @@ import { imageFiles, type ImageFiles, type ImageMeta } from "../core/image-meta.
 import { buildImageRecipe, checkImageName, recipeKey } from "../core/image-recipe.js";
 import { parseSize } from "../core/units.js";
 import { UsageError } from "../errors.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { loadFromCache, storeInCache } from "./image-cache.js";
 import { buildFresh } from "./image-fresh.js";
 import { installSet, readImageSet } from "./image-set.js";
@@ -64,7 +64,7 @@ export function checkBuildOptions(o: BuildImageOptions): { sizeBytes: number } {
 }
 
 /** Builds (or reuses) image `o.name` in ctx.paths.imagesDir. */
-export async function buildImage(ctx: Context, o: BuildImageOptions): Promise<BuildImageResult> {
+export async function buildImage(ctx: OpContext, o: BuildImageOptions): Promise<BuildImageResult> {
   const { sizeBytes } = checkBuildOptions(o);
   const recipe = buildImageRecipe(sizeBytes);
   const key = recipeKey(recipe);
@@ -109,7 +109,13 @@ export async function buildImage(ctx: Context, o: BuildImageOptions): Promise<Bu
   }
 }
 
-async function cacheQuietly(ctx: Context, cacheDir: string, key: string, files: ImageFiles, meta: ImageMeta) {
+async function cacheQuietly(
+  ctx: OpContext,
+  cacheDir: string,
+  key: string,
+  files: ImageFiles,
+  meta: ImageMeta,
+) {
   try {
     return await storeInCache(cacheDir, key, files, meta);
   } catch (err) {

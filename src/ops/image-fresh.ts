@@ -8,7 +8,7 @@ import { convertToQcow2, makeExt4 } from "../adapters/image-disk.js";
 import type { ImageFiles, ImageMeta } from "../core/image-meta.js";
 import { IMAGE_CMDLINE, type ImageRecipe } from "../core/image-recipe.js";
 import { ConfigError, ToolError } from "../errors.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import type { BuildImageOptions } from "./image-build.js";
 import { sha256File } from "./image-set.js";
 import type { Stages } from "./image-stages.js";
@@ -38,7 +38,7 @@ async function resolveMirror(o: BuildImageOptions, suite: string): Promise<strin
 }
 
 /** Builds the set into `staged` (root only; needs debootstrap, e2fsprogs, qemu-utils). */
-export async function buildFresh(ctx: Context, b: FreshBuild): Promise<ImageMeta> {
+export async function buildFresh(ctx: OpContext, b: FreshBuild): Promise<ImageMeta> {
   if (process.getuid?.() !== 0)
     throw new ToolError("building an image needs root (debootstrap installs packages in a chroot)", {
       hint: "run it as root: sudo agentshare image build",
@@ -79,7 +79,7 @@ async function makeSparseFile(path: string, bytes: number): Promise<void> {
 }
 
 async function describeSet(
-  ctx: Context,
+  ctx: OpContext,
   b: FreshBuild,
   x: { mirror: string; kernel: { release: string; packages: Record<string, string> }; virtual: number },
 ): Promise<ImageMeta> {

@@ -1,5 +1,5 @@
 // Timing the stages of a long operation and showing the running one with its elapsed time.
-import type { Output } from "../cli/output.js";
+import type { Reporter } from "./context.js";
 
 export interface Stages {
   /** Runs `fn` as stage `name`, showing a ticking progress line while it runs. */
@@ -15,7 +15,7 @@ const secs = (ms: number) => Math.round(ms / 100) / 10;
 
 /** Starts timing; `label` prefixes every progress line ("image debian-12: mkfs 12 s, 95 s in all"). */
 export function startStages(
-  out: Pick<Output, "progress" | "progressDone">,
+  out: Pick<Reporter, "progress" | "progressDone">,
   label: string,
   now = Date.now,
 ): Stages {

@@ -4,7 +4,7 @@ import { appendAudit } from "../adapters/audit.js";
 import { imageFiles } from "../core/image-meta.js";
 import { checkImageName } from "../core/image-recipe.js";
 import { DataError, NotFoundError, UsageError } from "../errors.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { imageNames, readImageSet } from "./image-set.js";
 
 export interface ImageListEntry {
@@ -44,7 +44,7 @@ export async function listImages(imagesDir: string): Promise<ImageListEntry[]> {
  * Removes image `name` (metadata first, so a half-removed set is never listed). Overlays of
  * existing agents still point at the qcow2: remove those agents first. NotFoundError (66) when absent.
  */
-export async function removeImage(ctx: Pick<Context, "paths" | "clock">, name: string): Promise<string[]> {
+export async function removeImage(ctx: Pick<OpContext, "paths" | "clock">, name: string): Promise<string[]> {
   const bad = checkImageName(name);
   if (bad)
     throw new UsageError(`image name ${JSON.stringify(name)} ${bad}`, {

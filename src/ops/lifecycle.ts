@@ -7,7 +7,7 @@ import { appendAudit } from "../adapters/audit.js";
 import { dumpDomainXml, getDomState } from "../adapters/virsh.js";
 import { agentPaths } from "../core/paths.js";
 import { DataError, NotFoundError } from "../errors.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { assertAgentName } from "./agent-name.js";
 import { withAgentLock } from "./agent-lock.js";
 import { stopDomain } from "./destroy.js";
@@ -44,7 +44,7 @@ export interface RestartAgentResult extends StartAgentResult {
 }
 
 /** The agent's stored spec; NotFoundError (66) when provision never made it, DataError when the domain is not ours. */
-async function findAgent(ctx: Context, name: string): Promise<{ stored: StoredSpec; state?: string }> {
+async function findAgent(ctx: OpContext, name: string): Promise<{ stored: StoredSpec; state?: string }> {
   assertAgentName(name);
   const stored = await readStoredSpec(agentPaths(ctx.paths, name).spec);
   const state = await getDomState(ctx.run, ctx.opts.connect, name);
@@ -61,10 +61,10 @@ async function findAgent(ctx: Context, name: string): Promise<{ stored: StoredSp
   return { stored, state };
 }
 
-const audit = (ctx: Context, rec: { verb: string; agent: string; result: string; [k: string]: unknown }) =>
+const audit = (ctx: OpContext, rec: { verb: string; agent: string; result: string; [k: string]: unknown }) =>
   appendAudit(ctx.paths.auditLog, rec, ctx.clock);
 
-async function startLocked(ctx: Context, o: StartOptions): Promise<StartAgentResult> {
+async function startLocked(ctx: OpContext, o: StartOptions): Promise<StartAgentResult> {
   const { stored, state } = await findAgent(ctx, o.name);
   if (state === "running") {
     const ready = await markerMatches(agentPaths(ctx.paths, o.name).readyMarker, stored.instanceId);
@@ -88,7 +88,7 @@ async function startLocked(ctx: Context, o: StartOptions): Promise<StartAgentRes
   return { name: o.name, action: "started", ...r };
 }
 
-async function stopLocked(ctx: Context, o: StopOptions): Promise<StopAgentResult> {
+async function stopLocked(ctx: OpContext, o: StopOptions): Promise<StopAgentResult> {
   await findAgent(ctx, o.name);
   const stopped = await stopDomain(ctx, o.name, o.shutdownTimeoutMs);
   if (stopped === "was-stopped" || stopped === "no-domain")
@@ -98,19 +98,19 @@ async function stopLocked(ctx: Context, o: StopOptions): Promise<StopAgentResult
 }
 
 /** Starts an agent's VM (see the file comment); exits 66 for an unknown agent, 65 for a bad name. */
-export function startAgent(ctx: Context, o: StartOptions): Promise<StartAgentResult> {
+export function startAgent(ctx: OpContext, o: StartOptions): Promise<StartAgentResult> {
   assertAgentName(o.name);
   return withAgentLock(ctx, o.name, () => startLocked(ctx, o));
 }
 
 /** Stops an agent's VM: graceful, then forced after `shutdownTimeoutMs`. */
-export function stopAgent(ctx: Context, o: StopOptions): Promise<StopAgentResult> {
+export function stopAgent(ctx: OpContext, o: StopOptions): Promise<StopAgentResult> {
   assertAgentName(o.name);
   return withAgentLock(ctx, o.name, () => stopLocked(ctx, o));
 }
 
 /** Stops (when running) and starts again, under one hold of the lock. */
-export function restartAgent(ctx: Context, o: StartOptions & StopOptions): Promise<RestartAgentResult> {
+export function restartAgent(ctx: OpContext, o: StartOptions & StopOptions): Promise<RestartAgentResult> {
   assertAgentName(o.name);
   return withAgentLock(ctx, o.name, async () => {
     const { stopped } = await stopLocked(ctx, o);

@@ -2,7 +2,7 @@
 import { constants, promises as fsp } from "node:fs";
 import { getLibvirtVersion } from "../adapters/virsh.js";
 import { ConfigError, NotFoundError, ToolError } from "../errors.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import type { PreparedAgent } from "./agent-spec.js";
 import {
   checkGlobalReadOnly,
@@ -37,7 +37,7 @@ function failure(r: CheckResult, kind: typeof ConfigError | typeof ToolError): E
  * Host-wide checks, the same functions doctor runs (host-checks.ts): tree initialised, libvirtd
  * state dir reachable by QEMU, libvirtd answering, virtiofsd, seed ISO tool, global read-only.
  */
-export async function checkProvisionPrerequisites(ctx: Context): Promise<Prerequisites> {
+export async function checkProvisionPrerequisites(ctx: OpContext): Promise<Prerequisites> {
   const tree = await checkTreeInitialised(ctx);
   if (tree.status === "fail") throw failure(tree, ConfigError);
   const reach = await checkStateDirTraversable(ctx);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { writeFileAtomic, lstatOrUndefined, readGuestFile } from "../adapters/fs.js";
 import { copyHashed, type HashCopyResult } from "../adapters/hash-copy.js";
 import { openFileNoFollow } from "../adapters/safe-open.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { buildSha256Line, parseSha256Line } from "../core/checksum-line.js";
 import type { GlobalSubdir } from "../core/paths.js";
 import { checkFileName } from "../core/staging-names.js";
@@ -27,7 +27,7 @@ export interface PromoteResult extends HashCopyResult {
   stagingChecksum: "verified" | "absent";
 }
 
-async function checkDirs(ctx: Context, to: GlobalSubdir): Promise<string> {
+async function checkDirs(ctx: OpContext, to: GlobalSubdir): Promise<string> {
   for (const dir of [ctx.paths.staging, join(ctx.paths.global, to)]) {
     const st = await lstatOrUndefined(dir);
     if (!st)
@@ -41,7 +41,7 @@ async function checkDirs(ctx: Context, to: GlobalSubdir): Promise<string> {
 }
 
 /** The digest staging/NAME.sha256 promises, or undefined when there is no such file. */
-async function expectedDigest(ctx: Context, name: string): Promise<string | undefined> {
+async function expectedDigest(ctx: OpContext, name: string): Promise<string | undefined> {
   const path = join(ctx.paths.staging, `${name}.sha256`);
   const st = await lstatOrUndefined(path);
   if (!st) return undefined;
@@ -53,7 +53,7 @@ async function expectedDigest(ctx: Context, name: string): Promise<string | unde
 }
 
 /** Promotes one staging file; refuses to replace an existing one without `force`. */
-export async function promote(ctx: Context, opts: PromoteOptions): Promise<PromoteResult> {
+export async function promote(ctx: OpContext, opts: PromoteOptions): Promise<PromoteResult> {
   const problem = checkFileName(opts.file);
   if (problem)
     throw new DataError(`file name ${JSON.stringify(opts.file)} ${problem}`, {
@@ -82,7 +82,7 @@ export async function promote(ctx: Context, opts: PromoteOptions): Promise<Promo
 }
 
 async function publish(
-  ctx: Context,
+  ctx: OpContext,
   opts: PromoteOptions,
   name: string,
   source: string,

@@ -14,7 +14,7 @@ import {
 } from "../adapters/virsh.js";
 import { METADATA_NS } from "../core/domain-xml.js";
 import { DataError } from "../errors.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import type { PreparedAgent } from "./agent-spec.js";
 import { ensureInbox } from "./inbox.js";
 import { storedSpecOf, writeAgentDocuments, type StoredSpec } from "./provision-files.js";
@@ -34,7 +34,7 @@ export function isOurDomainXml(xml: string, name: string): boolean {
 
 /** Decides what provision does with whatever already exists under this name. */
 export async function existingAgentAction(
-  ctx: Context,
+  ctx: OpContext,
   p: PreparedAgent,
   stored: StoredSpec | undefined,
   recreate: boolean,
@@ -77,7 +77,7 @@ async function timed<T>(
 }
 
 /** Removes a half-made or replaced domain (stopping it first); the inbox is never touched. */
-async function removeOldDomain(ctx: Context, p: PreparedAgent): Promise<void> {
+async function removeOldDomain(ctx: OpContext, p: PreparedAgent): Promise<void> {
   const state = await getDomState(ctx.run, ctx.opts.connect, p.inputs.name);
   if (state === undefined) return;
   if (state !== "shut off") await destroyDomain(ctx.run, ctx.opts.connect, p.inputs.name);
@@ -92,7 +92,7 @@ async function removeStaleTemps(dir: string): Promise<void> {
 
 /** Creates or re-creates the agent; returns milliseconds per stage. spec.json is written last. */
 export async function applyProvision(
-  ctx: Context,
+  ctx: OpContext,
   p: PreparedAgent,
   recreate: boolean,
 ): Promise<Partial<Record<ApplyStages, number>>> {

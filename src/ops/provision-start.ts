@@ -2,7 +2,7 @@
 import { promises as fsp } from "node:fs";
 import { getDomState, startDomain } from "../adapters/virsh.js";
 import { agentPaths } from "../core/paths.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import type { StoredSpec } from "./provision-files.js";
 import { markerMatches, waitForReady } from "./wait-ready.js";
 import { ensureInbox } from "./inbox.js";
@@ -44,7 +44,7 @@ export async function lastConsoleLine(consoleLog: string): Promise<string> {
 
 /** Starts the domain unless it runs; with `wait`, blocks until the guest reports this instance ready. */
 export async function startAndWait(
-  ctx: Context,
+  ctx: OpContext,
   stored: StoredSpec,
   opts: { wait: boolean; timeoutMs: number },
 ): Promise<StartResult> {

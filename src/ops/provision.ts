@@ -5,7 +5,7 @@
 // Idempotent: same spec → no-op; changed spec → refused unless --recreate. A provision killed at
 // any point converges when run again: spec.json is written only after `virsh define`, and a
 // domain without it is ours and half-made (checked by its agentshare metadata), so it is redone.
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { appendAudit } from "../adapters/audit.js";
 import { UsageError } from "../errors.js";
 import { loadAgentConfig, prepareAgent, type PreparedAgent } from "./agent-spec.js";
@@ -51,7 +51,7 @@ function dryRunSummary(p: PreparedAgent, files: ProvisionResult["files"]): strin
 }
 
 /** Provisions one agent (see the file comment for the contract). */
-export async function provision(ctx: Context, opts: ProvisionOptions): Promise<ProvisionResult> {
+export async function provision(ctx: OpContext, opts: ProvisionOptions): Promise<ProvisionResult> {
   if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0)
     throw new UsageError("--timeout must be a number of seconds greater than 0");
   const spec = { name: opts.name, profile: opts.profile, flags: opts.flags };
@@ -70,7 +70,7 @@ export async function provision(ctx: Context, opts: ProvisionOptions): Promise<P
 }
 
 async function provisionLocked(
-  ctx: Context,
+  ctx: OpContext,
   opts: ProvisionOptions,
   loaded: LoadedConfig,
   pre: Prerequisites,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { appendAuditLines } from "../adapters/audit.js";
 import { measureTree } from "../adapters/du.js";
 import { makeTrashBatch, moveIntoTrash, removeTree } from "../adapters/safe-delete.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import type { DeleteReason } from "../core/retention.js";
 import { agentPaths } from "../core/paths.js";
 import { isRunName } from "../core/run-names.js";
@@ -31,7 +31,7 @@ const rmProblem = (stderr: string) =>
   (stderr.trim().split("\n").pop() ?? "").replace(/^rm: /, "") || "rm failed without a message";
 
 /** Measures then removes one part of the batch; marks its runs deleted (or why not). */
-async function measureAndRemove(ctx: Context, part: string, runs: PrunedRun[]): Promise<void> {
+async function measureAndRemove(ctx: OpContext, part: string, runs: PrunedRun[]): Promise<void> {
   if (!runs.length) return;
   const sizes = await measureTree(ctx.run, part, 1).catch(() => new Map<string, number>());
   for (const r of runs) r.bytes = sizes.get(join(part, r.name)) ?? r.bytes;
@@ -51,7 +51,7 @@ async function measureAndRemove(ctx: Context, part: string, runs: PrunedRun[]): 
  * rename(2) cannot cross mounts, not even two of one file system, and trash/ is out of the guest's
  * reach. For an inbox from before limits, the inbox path and the state dir's trash.
  */
-export async function pruneView(ctx: Context, agent: string): Promise<{ inbox: string; trash: string }> {
+export async function pruneView(ctx: OpContext, agent: string): Promise<{ inbox: string; trash: string }> {
   const a = agentPaths(ctx.paths, agent);
   const view = join(a.inboxFs, "inbox");
   const [t, v, i] = await Promise.all(
@@ -68,7 +68,7 @@ export async function pruneView(ctx: Context, agent: string): Promise<{ inbox: s
 }
 
 export async function deleteRuns(
-  ctx: Context,
+  ctx: OpContext,
   agent: string,
   scan: InboxScan,
   runs: PrunedRun[],
@@ -106,7 +106,7 @@ export async function deleteRuns(
 }
 
 /** Removes the batch folder once its parts are gone: rmdir (no spawn), else rm retries what is left. */
-async function removeBatch(ctx: Context, batch: string): Promise<void> {
+async function removeBatch(ctx: OpContext, batch: string): Promise<void> {
   const emptied = await rmdir(batch).then(
     () => true,
     () => false,

@@ -1,5 +1,5 @@
 // The retention policy of one agent: config file (with its agents.NAME overrides) < flags.
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import type { RetentionPolicy } from "../core/retention.js";
 import { parseDuration, parseSize } from "../core/units.js";
 import { UsageError } from "../errors.js";
@@ -27,7 +27,7 @@ export function checkPolicyFlags(flags: PolicyFlags): void {
 }
 
 /** Resolves the policy of `agent` (flags already checked). */
-export async function policyFor(ctx: Context, agent: string, flags: PolicyFlags): Promise<RetentionPolicy> {
+export async function policyFor(ctx: OpContext, agent: string, flags: PolicyFlags): Promise<RetentionPolicy> {
   const cfg = (await configFor(ctx, agent)).retention;
   const maxAge = flags.maxAge === undefined ? cfg.maxAge : flags.maxAge;
   const maxSize = flags.maxSize === undefined ? cfg.maxSize : flags.maxSize;

@@ -3,7 +3,7 @@
 // (adapters/safe-delete.ts). Idempotent: a second prune right after the first deletes nothing.
 import { acquireLock } from "../adapters/lock.js";
 import { sweepTrash } from "../adapters/safe-delete.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { agentPaths } from "../core/paths.js";
 import { mayBeActive, planRetention, type RetentionPolicy } from "../core/retention.js";
 import { updateRunsSeen } from "../core/runs-seen.js";
@@ -35,7 +35,7 @@ export interface InboxResult {
 }
 
 /** Prunes each named agent's inbox; one inbox's problem is reported and the others continue. */
-export async function prune(ctx: Context, opts: PruneOptions): Promise<InboxResult[]> {
+export async function prune(ctx: OpContext, opts: PruneOptions): Promise<InboxResult[]> {
   checkPolicyFlags(opts);
   const results: InboxResult[] = [];
   for (const agent of opts.agents) {
@@ -58,7 +58,7 @@ export async function prune(ctx: Context, opts: PruneOptions): Promise<InboxResu
   return results;
 }
 
-async function pruneOne(ctx: Context, agent: string, opts: PruneOptions): Promise<InboxResult> {
+async function pruneOne(ctx: OpContext, agent: string, opts: PruneOptions): Promise<InboxResult> {
   const policy = await policyFor(ctx, agent, opts);
   const base: InboxResult = { agent, status: "ok", policy, runs: [], kept: 0, freedBytes: 0 };
   if (opts.dryRun) return planAndApply(ctx, agent, policy, base, true);
@@ -85,7 +85,7 @@ async function pruneOne(ctx: Context, agent: string, opts: PruneOptions): Promis
 }
 
 async function planAndApply(
-  ctx: Context,
+  ctx: OpContext,
   agent: string,
   policy: RetentionPolicy,
   base: InboxResult,
@@ -139,7 +139,7 @@ function markIncomplete(result: InboxResult): void {
 }
 
 /** Sizes of the runs before planning; unknown (0) on failure, which only makes the size cap delete less. */
-async function runSizes(ctx: Context, inbox: string): Promise<Map<string, number>> {
+async function runSizes(ctx: OpContext, inbox: string): Promise<Map<string, number>> {
   try {
     return (await measureInbox(ctx.run, inbox)).runs;
   } catch (err) {

@@ -2,14 +2,14 @@
 import { constants, promises as fsp } from "node:fs";
 import { appendAudit, type AuditRecord } from "../adapters/audit.js";
 import { ensureStateDir } from "../adapters/fs.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 
 /**
  * Opens the audit log for appending (creating it, and the state dir, when missing) and closes it:
  * a verb calls this before it publishes anything, so a log it may not write (not root) stops it
  * with nothing changed instead of after the change, unrecorded.
  */
-export async function checkAuditWritable(ctx: Context): Promise<void> {
+export async function checkAuditWritable(ctx: OpContext): Promise<void> {
   await ensureStateDir(ctx.paths.stateDir);
   const fh = await fsp.open(
     ctx.paths.auditLog,
@@ -20,7 +20,7 @@ export async function checkAuditWritable(ctx: Context): Promise<void> {
 }
 
 /** Appends one audit line, creating the state dir when it does not exist yet. */
-export async function record(ctx: Context, rec: AuditRecord): Promise<void> {
+export async function record(ctx: OpContext, rec: AuditRecord): Promise<void> {
   await ensureStateDir(ctx.paths.stateDir);
   await appendAudit(ctx.paths.auditLog, rec, ctx.clock);
 }

@@ -9,7 +9,7 @@ import { MIN_INBOX_BYTES } from "../core/config.js";
 import { agentPaths } from "../core/paths.js";
 import { formatBytes, parseSize } from "../core/units.js";
 import { DataError, NotFoundError, UsageError } from "../errors.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { assertAgentName } from "./agent-name.js";
 import { ensureInbox } from "./inbox.js";
 import { readStoredSpec } from "./provision-files.js";
@@ -22,7 +22,7 @@ export interface ResizeResult {
 }
 
 /** Grows NAME's inbox to `quota`; refuses a smaller size, and an agent without an inbox file system. */
-export async function resizeInbox(ctx: Context, name: string, quota: string): Promise<ResizeResult> {
+export async function resizeInbox(ctx: OpContext, name: string, quota: string): Promise<ResizeResult> {
   assertAgentName(name);
   const bytes = parseSize(quota);
   if (bytes === undefined || bytes < MIN_INBOX_BYTES)

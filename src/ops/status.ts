@@ -9,7 +9,7 @@ import { agentPaths } from "../core/paths.js";
 import type { HostForward } from "../core/agent-plan.js";
 import { compareRunNamesNewestFirst, parseRunName, type RunName } from "../core/run-names.js";
 import { NotFoundError } from "../errors.js";
-import type { Context } from "../cli/context.js";
+import type { OpContext } from "./context.js";
 import { assertAgentName } from "./agent-name.js";
 import { readStoredSpec } from "./provision-files.js";
 import { guestAccess } from "./endpoint.js";
@@ -76,7 +76,7 @@ export async function listRuns(inbox: string): Promise<string[]> {
 }
 
 /** Status of one agent; `withSize` measures the inbox (a du walk). */
-export async function agentStatus(ctx: Context, name: string, withSize = true): Promise<AgentStatus> {
+export async function agentStatus(ctx: OpContext, name: string, withSize = true): Promise<AgentStatus> {
   assertAgentName(name);
   const a = agentPaths(ctx.paths, name);
   const [stored, state] = await Promise.all([
@@ -117,7 +117,7 @@ export async function agentStatus(ctx: Context, name: string, withSize = true): 
  * asked first, so an unreachable libvirtd is a ToolError (69), never an empty list; only a folder
  * that is no agent (no spec, no domain) is left out.
  */
-export async function listAgents(ctx: Context): Promise<AgentStatus[]> {
+export async function listAgents(ctx: OpContext): Promise<AgentStatus[]> {
   await listDomainNames(ctx.run, ctx.opts.connect);
   const names = await fsp.readdir(ctx.paths.agentsDir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT") return [] as string[];
