@@ -84,7 +84,7 @@ export function registerStatus(program: Command): void {
         const s = await agentStatus(ctx, name);
         ctx.out.result(s, () =>
           Object.entries(s)
-            .map(([k, v]) => `${k.padEnd(11)} ${fieldText(v)}`)
+            .map(([k, v]) => `${k.padEnd(15)} ${fieldText(v)}`)
             .join("\n"),
         );
         return s.state === "running" && s.ready ? 0 : 3;
