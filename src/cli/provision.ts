@@ -26,6 +26,7 @@ const FIELD_FLAGS: Array<[flag: string, field: string, help: string]> = [
   ["--uid <uid>", "uid", "uid of the agent user and of the inbox"],
   ["--gid <gid>", "gid", "gid of the agent user and of the inbox"],
   ["--tmp-size <size>", "tmpSize", "size of the /tmp tmpfs, e.g. 512m"],
+  ["--tcg-cache <mib>", "tcgCache", "MiB of TCG translation cache (domain type qemu only)"],
   ["--health-port <port>", "healthPort", "port of the guest's health server"],
   ["--inbox-quota <size>", "inboxQuota", "size of the inbox's own file system: a hard limit, e.g. 10G"],
 ];

@@ -116,6 +116,8 @@ export function planAgent(inputs: PlanInputs): AgentPlan {
     network: c.network,
     ...(c.access === "loopback" ? { loopbackForward: loopbackForwardOf(inputs) } : {}),
     consoleLog: agent.consoleLog,
+    ...(c.tcgCache !== null ? { tcgCacheMiB: c.tcgCache } : {}),
+    freePageReporting: c.freePageReporting,
     metadata: { specHash, createdAt: inputs.createdAt, command: c.command, instanceId: inputs.instanceId },
   });
   const userData = buildUserData({

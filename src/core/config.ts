@@ -7,6 +7,11 @@ import { parseDuration, parseSize } from "./units.js";
 /** Smallest inbox file system: ext4's journal and metadata with room to spare. */
 export const MIN_INBOX_BYTES = 32 * 1024 * 1024;
 
+/** TCG translation cache per agent, chosen by measurement (docs/benchmarks.md, issue 13 goal 3). */
+export const TCG_CACHE_DEFAULT_MIB = 64;
+/** QEMU's bounds for tb-size on x86_64 hosts: 1 MiB to 2 GiB. */
+export const TCG_CACHE_MAX_MIB = 2048;
+
 export type DomainTypeChoice = "kvm" | "qemu" | "auto";
 /** How the host reaches the guest: its address on the libvirt network, or ports forwarded to 127.0.0.1. */
 export type AccessMode = "network" | "loopback";
@@ -29,6 +34,10 @@ export interface AgentConfig {
   kernel: string | null;
   initrd: string | null;
   cmdline: string;
+  /** MiB of TCG translation cache (`<tb-cache>`, domain type qemu only); null: QEMU's own default (1 GiB). */
+  tcgCache: number | null;
+  /** Guest pages the guest frees go back to the host (virtio balloon free page reporting). */
+  freePageReporting: boolean;
 }
 
 export interface RetentionConfig {
@@ -63,6 +72,8 @@ export const BUILTIN_CONFIG: Config = {
     kernel: null,
     initrd: null,
     cmdline: "console=ttyS0",
+    tcgCache: TCG_CACHE_DEFAULT_MIB,
+    freePageReporting: true,
   },
   retention: { keepLast: 20, maxAge: "30d", maxSize: null },
   inboxQuota: "10G",
@@ -109,6 +120,12 @@ const nullable =
   (v) =>
     v === null ? { value: null } : inner(v);
 
+const bool: Check = (v) => {
+  if (v === true || v === "true") return { value: true };
+  if (v === false || v === "false") return { value: false };
+  return { problem: "must be true or false" };
+};
+
 const absPath = text({ oneLine: true, pattern: /^\/./, rule: "must be an absolute path" });
 const sizeText = (rule: string): Check => text({ pattern: /^\d+(\.\d+)?\s*[kmgtKMGT]?(i?[bB])?$/, rule });
 
@@ -154,6 +171,8 @@ const AGENT_FIELDS: Record<keyof AgentConfig, Check> = {
   kernel: nullable(absPath),
   initrd: nullable(absPath),
   cmdline: text({ oneLine: true }),
+  tcgCache: nullable(int(16, TCG_CACHE_MAX_MIB, " MiB")),
+  freePageReporting: bool,
 };
 
 const RETENTION_FIELDS: Record<keyof RetentionConfig, Check> = {

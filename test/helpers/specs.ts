@@ -16,6 +16,8 @@ export const baseDomain: DomainSpec = {
   readonlyGlobal: false,
   network: "default",
   consoleLog: "/var/lib/agentshare/agents/agent-01/console.log",
+  tcgCacheMiB: 64,
+  freePageReporting: true,
   metadata: {
     specHash: "0".repeat(64),
     createdAt: "2026-11-22T06:00:00.000Z",
@@ -55,6 +57,7 @@ export const goldenCases: Array<{ name: string; domain: DomainSpec; userData: Us
   },
   {
     name: "readonly-libvirt-11-kvm",
+    // tcgCacheMiB is set (from the config) but a KVM domain gets no <tcg>
     domain: { ...baseDomain, domainType: "kvm", readonlyGlobal: true, memoryMiB: 4096, vcpus: 4 },
     userData: { ...baseUserData, uid: 2001, gid: 3001, tmpSize: "2g" },
   },
@@ -82,6 +85,12 @@ export const goldenCases: Array<{ name: string; domain: DomainSpec; userData: Us
         healthServer: "#!/usr/bin/env node\nconsole.log('server');\n",
       },
     },
+  },
+  {
+    // today's XML before issue 13: QEMU's own translation cache, libvirt's own balloon
+    name: "qemu-defaults",
+    domain: { ...baseDomain, tcgCacheMiB: undefined, freePageReporting: false },
+    userData: baseUserData,
   },
   {
     name: "loopback-access",

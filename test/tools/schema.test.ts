@@ -94,6 +94,31 @@ describeWithTools(TOOLS)("schema tools accept what the builders produce", () => 
     await pool(files, 2, validateUserData);
   });
 
+  it("virt-xml-validate accepts <tb-cache> under qemu and the balloon's freePageReporting", async () => {
+    const f = join(dir, "tcg.xml");
+    const xml = buildDomainXml({
+      ...baseDomain,
+      domainType: "qemu",
+      tcgCacheMiB: 64,
+      freePageReporting: true,
+    });
+    expect(xml).toContain('<tb-cache unit="MiB">64</tb-cache>');
+    expect(xml).toContain('<memballoon model="virtio" freePageReporting="on"/>');
+    writeFileSync(f, xml);
+    await validateDomainXml(f);
+  });
+
+  it("virt-xml-validate rejects a <tb-cache> without its number (the check can fail)", async () => {
+    const f = join(dir, "tcg-broken.xml");
+    const xml = buildDomainXml({ ...baseDomain, tcgCacheMiB: 64 }).replace(
+      ">64</tb-cache>",
+      ">lots</tb-cache>",
+    );
+    writeFileSync(f, xml);
+    const r = await run("virt-xml-validate", [f, "domain"]).catch((e: { code: number }) => e);
+    expect((r as { code?: number }).code).not.toBe(0);
+  });
+
   it("virt-xml-validate rejects a broken domain (the check can fail)", async () => {
     const f = join(dir, "broken.xml");
     writeFileSync(

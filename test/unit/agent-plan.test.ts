@@ -52,6 +52,16 @@ describe("planAgent's boot choice", () => {
     expect(o.cmdline).toMatch(/^console=ttyS0 agentshare\.instance=/);
   });
 
+  it("passes tcgCache to the XML as <tb-cache> under qemu; null leaves QEMU's default", () => {
+    expect(planAgent(base).domainXml).toContain(
+      `<tb-cache unit="MiB">${BUILTIN_CONFIG.agent.tcgCache}</tb-cache>`,
+    );
+    expect(planAgent({ ...base, config: { ...base.config, tcgCache: null } }).domainXml).not.toContain(
+      "<tcg>",
+    );
+    expect(planAgent({ ...base, domainType: "kvm" }).domainXml).not.toContain("<tcg>");
+  });
+
   it("ignores the image's kernel without an image (kernel-only agents)", () => {
     expect(os({ ...base, imageKernel, config: { ...base.config, image: null } }).kernel).toBeUndefined();
   });

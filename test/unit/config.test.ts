@@ -102,4 +102,20 @@ describe("resolveConfig", () => {
       "f: must be a mapping of keys to values",
     ]);
   });
+
+  it.each([[64], ["128"], [null], [16], [2048]])("accepts tcgCache %j", (tcgCache) => {
+    const r = resolveConfig([{ source: "f", data: { tcgCache } }]);
+    expect(r.problems).toEqual([]);
+    expect(r.config.agent.tcgCache).toBe(tcgCache === null ? null : Number(tcgCache));
+  });
+
+  it("reports every bad tcgCache / freePageReporting with its field path", () => {
+    const bad = (data: Record<string, unknown>) => resolveConfig([{ source: "f", data }]).problems;
+    expect(bad({ tcgCache: 8, freePageReporting: "yes" })).toEqual([
+      "f: tcgCache: must be between 16 and 2048 MiB (got 8)",
+      "f: freePageReporting: must be true or false",
+    ]);
+    expect(bad({ tcgCache: "64M" })).toEqual(["f: tcgCache: must be a whole number MiB"]);
+    expect(bad({ tcgCache: 4096 })).toEqual(["f: tcgCache: must be between 16 and 2048 MiB (got 4096)"]);
+  });
 });

@@ -72,6 +72,26 @@ describe("buildDomainXml", () => {
     expect(parse(buildDomainXml(baseDomain)).domain["qemu:commandline"]).toBeUndefined();
   });
 
+  it("sizes TCG's translation cache under domain type qemu only (KVM translates nothing)", () => {
+    const tcg = (spec: typeof baseDomain) => parse(buildDomainXml(spec)).domain.features.tcg;
+    expect(tcg({ ...baseDomain, domainType: "qemu", tcgCacheMiB: 96 })["tb-cache"]).toEqual({
+      "@unit": "MiB",
+      "#text": "96",
+    });
+    expect(tcg({ ...baseDomain, domainType: "kvm", tcgCacheMiB: 96 })).toBeUndefined();
+    expect(tcg({ ...baseDomain, domainType: "qemu", tcgCacheMiB: undefined })).toBeUndefined();
+    expect(parse(buildDomainXml({ ...baseDomain, domainType: "kvm" })).domain.features).toHaveProperty(
+      "acpi",
+    );
+  });
+
+  it("turns on free page reporting on the virtio balloon when asked, else leaves libvirt's default", () => {
+    const on = parse(buildDomainXml({ ...baseDomain, freePageReporting: true })).domain.devices;
+    expect(on.memballoon).toEqual({ "@model": "virtio", "@freePageReporting": "on" });
+    const off = parse(buildDomainXml({ ...baseDomain, freePageReporting: false })).domain.devices;
+    expect(off.memballoon).toBeUndefined();
+  });
+
   it("attaches no disk for direct kernel boot without an image", () => {
     const d = parse(
       buildDomainXml({ ...baseDomain, diskPath: undefined, kernel: { path: "/k", cmdline: "x=1" } }),
