@@ -1,5 +1,6 @@
 // The log-streaming protocol, shared by the guest health server and the attach client:
 // event types, event ids (run + byte offsets) and SSE framing. Pure; see docs/protocol.md.
+import { boundedErrors } from "./run-exit.js";
 import { isUtf8 } from "node:buffer";
 import { isRunName } from "./run-names.js";
 
@@ -63,10 +64,6 @@ export type StreamEvent =
   | { type: "exit"; run: string; exitCode: number | null; persisted: boolean; errors: string[] }
   | { type: "ping" }
   | { type: "end" };
-
-/** At most this many persist errors, each at most this long, travel in an exit event. */
-export const EXIT_ERRORS_MAX = 8;
-export const EXIT_ERROR_LEN = 300;
 
 /** Chunks at least this big travel as base64: cheaper to encode and parse than escaped text. */
 export const TEXT_MAX = 8 * 1024;
@@ -159,12 +156,7 @@ export function decodeEvent(type: string, data: string, id: string | undefined):
         run: p.run,
         exitCode: Number.isInteger(p.exitCode) ? (p.exitCode as number) : null,
         persisted: p.persisted !== false,
-        errors: Array.isArray(p.errors)
-          ? p.errors
-              .filter((e): e is string => typeof e === "string")
-              .slice(0, EXIT_ERRORS_MAX)
-              .map((e) => e.slice(0, EXIT_ERROR_LEN))
-          : [],
+        errors: boundedErrors(p.errors),
       };
     case "ping":
     case "end":

@@ -3,7 +3,7 @@
 import { constants, promises as fsp } from "node:fs";
 import { join } from "node:path";
 import { isRunName } from "../core/run-names.js";
-import { EXIT_ERROR_LEN, EXIT_ERRORS_MAX } from "../core/sse.js";
+import { runExitOf, type RunExit } from "../core/run-exit.js";
 
 const METRICS_MAX = 64 * 1024;
 
@@ -116,20 +116,7 @@ export function compareRuns(a: string, b: string): number {
  * How a finished run ended, from its metrics.json: its exit code and whether its output
  * persisted (docs/runs.md); undefined while it runs (no metrics.json) or when unreadable.
  */
-export async function readRunExit(
-  dir: string,
-): Promise<{ exitCode: number | null; persisted: boolean; errors: string[] } | undefined> {
+export async function readRunExit(dir: string): Promise<RunExit | undefined> {
   const m = parseMetrics(await readBounded(join(dir, "metrics.json"), METRICS_MAX));
-  if (!m) return undefined;
-  const errors = Array.isArray(m.persist_errors)
-    ? m.persist_errors
-        .filter((e): e is string => typeof e === "string")
-        .slice(0, EXIT_ERRORS_MAX)
-        .map((e) => e.slice(0, EXIT_ERROR_LEN))
-    : [];
-  return {
-    exitCode: Number.isInteger(m.exit_code) ? (m.exit_code as number) : null,
-    persisted: m.persisted !== false,
-    errors,
-  };
+  return m ? runExitOf(m) : undefined;
 }

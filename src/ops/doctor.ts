@@ -5,9 +5,9 @@ import { probeKvm } from "../adapters/kvm.js";
 import { getDomCapabilities, getLibvirtVersion, getNetInfo, type LibvirtVersion } from "../adapters/virsh.js";
 import { resolveDomainType } from "../core/domain-type.js";
 import { INBOX_SAFE_OPTIONS } from "../adapters/inbox-fs.js";
-import { checkAgentName } from "../core/names.js";
 import { agentPaths } from "../core/paths.js";
 import { formatBytes } from "../core/units.js";
+import { provisionedAgentNames } from "./agent-name.js";
 import { inboxSpace, type InboxSpace } from "./inbox.js";
 import type { OpContext } from "./context.js";
 import {
@@ -136,9 +136,7 @@ async function diskChecks(ctx: OpContext): Promise<CheckResult[]> {
  * Also warns when the limits together exceed the free space of the file system holding the images.
  */
 async function inboxChecks(ctx: OpContext): Promise<CheckResult[]> {
-  const names = (await fsp.readdir(ctx.paths.agentsDir).catch(() => [] as string[]))
-    .filter((n) => checkAgentName(n) === undefined)
-    .sort();
+  const names = await provisionedAgentNames(ctx.paths.agentsDir).catch(() => [] as string[]);
   if (!names.length) return [];
   const out: CheckResult[] = [];
   let committed = 0;

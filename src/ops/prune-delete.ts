@@ -44,7 +44,6 @@ async function measureAndRemove(ctx: OpContext, part: string, runs: PrunedRun[])
   if (!removal.ok) ctx.out.warn(`could not remove ${part} completely; the next prune retries`);
 }
 
-/** Deletes `runs` (victims of the plan) from the inbox scanned as `scan`, updating each entry. */
 /**
  * Where prune reads an inbox and where its trash is. For an inbox that is its own file system,
  * both through the host-only mount of that file system (<state-dir>/inboxes/NAME/{inbox,trash}):
@@ -67,6 +66,7 @@ export async function pruneView(ctx: OpContext, agent: string): Promise<{ inbox:
   return own ? { inbox: view, trash: a.inboxTrash } : { inbox: a.inbox, trash: ctx.paths.trash };
 }
 
+/** Deletes `runs` (victims of the plan) from the inbox scanned as `scan`, updating each entry. */
 export async function deleteRuns(
   ctx: OpContext,
   agent: string,

@@ -4,13 +4,13 @@ import { promises as fsp } from "node:fs";
 import { join } from "node:path";
 import { lstatOrUndefined, readGuestFile } from "../adapters/fs.js";
 import { getDomState, listDomainNames } from "../adapters/virsh.js";
-import { checkAgentName } from "../core/names.js";
+import { runExitOf, type RunExit } from "../core/run-exit.js";
 import { agentPaths } from "../core/paths.js";
 import type { HostForward } from "../core/agent-plan.js";
 import { compareRunNamesNewestFirst, parseRunName, type RunName } from "../core/run-names.js";
 import { NotFoundError } from "../errors.js";
 import type { OpContext } from "./context.js";
-import { assertAgentName } from "./agent-name.js";
+import { assertAgentName, provisionedAgentNames } from "./agent-name.js";
 import { readStoredSpec } from "./provision-files.js";
 import { guestAccess } from "./endpoint.js";
 import { markerMatches } from "./wait-ready.js";
@@ -21,19 +21,12 @@ import { inboxSpace } from "./inbox.js";
  * following symlinks, at most 64 KiB); undefined while it runs or when the file is not readable JSON.
  * A metrics.json from before `persisted` existed counts as persisted.
  */
-export async function readRunMetrics(
-  inbox: string,
-  run: string,
-): Promise<{ exitCode: number | null; persisted: boolean } | undefined> {
+export async function readRunMetrics(inbox: string, run: string): Promise<RunExit | undefined> {
   const raw = await readGuestFile(join(inbox, "runs", run, "metrics.json")).catch(() => undefined);
   if (!raw) return undefined;
   try {
-    const doc = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
-    const code = doc.exit_code;
-    return {
-      exitCode: typeof code === "number" && Number.isInteger(code) ? code : null,
-      persisted: doc.persisted !== false,
-    };
+    const doc: unknown = JSON.parse(raw.toString("utf8"));
+    return typeof doc === "object" && doc !== null ? runExitOf(doc as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
@@ -119,11 +112,7 @@ export async function agentStatus(ctx: OpContext, name: string, withSize = true)
  */
 export async function listAgents(ctx: OpContext): Promise<AgentStatus[]> {
   await listDomainNames(ctx.run, ctx.opts.connect);
-  const names = await fsp.readdir(ctx.paths.agentsDir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") return [] as string[];
-    throw err;
-  });
-  const valid = names.filter((n) => checkAgentName(n) === undefined).sort();
+  const valid = await provisionedAgentNames(ctx.paths.agentsDir);
   const all = await Promise.all(
     valid.map((n) =>
       agentStatus(ctx, n).catch((err: unknown) => {
