@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localRunner } from "../../src/adapters/runner.js";
-import type { Context } from "../../src/cli/context.js";
+import type { OpContext as Context } from "../../src/ops/context.js";
 import { createOutput } from "../../src/cli/output.js";
 import { hostPaths } from "../../src/core/paths.js";
 import { formatRunName } from "../../src/core/run-names.js";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import type { ProvisionOptions } from "../ops/provision.js";
-import { act, contextOf } from "./context.js";
+import type { AgentSettings } from "../api/types.js";
+import { act, cliOf } from "./context.js";
 import { parseNumberFlag } from "./number-flags.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -51,7 +51,7 @@ export function registerProvision(program: Command): void {
     .option("--recreate", "replace an existing agent whose spec changed (its inbox is kept)")
     .action(
       act(async (name: string, o: Record<string, unknown>, c: Command) => {
-        const ctx = contextOf(c);
+        const { api, out } = cliOf(c);
         const flags: Record<string, unknown> = {};
         for (const [flag, field] of FIELD_FLAGS) {
           const key = flag
@@ -63,20 +63,17 @@ export function registerProvision(program: Command): void {
         if (o.sshKey) flags.sshKeys = o.sshKey;
         if (o.image === false) flags.image = null;
         if (o.network === false) flags.network = null;
-        const opts: ProvisionOptions = {
-          name,
+        const r = await api.provision(name, {
           profile: o.profile as string | undefined,
-          flags,
+          settings: flags as AgentSettings,
           dryRun: Boolean(o.dryRun),
           start: o.start !== false,
           wait: o.wait !== false,
           timeoutMs:
             parseNumberFlag("--timeout", String(o.timeout), { min: 1, max: 86_400, unit: "seconds" }) * 1000,
           recreate: Boolean(o.recreate),
-        };
-        const { provision } = await import("../ops/provision.js");
-        const r = await provision(ctx, opts);
-        ctx.out.result(r, () => r.summary);
+        });
+        out.result(r, () => r.summary);
       }),
     );
 }

@@ -17,6 +17,8 @@ export interface WaitOptions {
   onProgress?: (elapsedMs: number) => void;
   consoleLog: string;
   now?: () => number;
+  /** Ends the wait early (rejecting with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 /** True when the marker file carries `instanceId` on its first line. */
@@ -40,7 +42,22 @@ export async function failureReported(marker: string, instanceId: string): Promi
   return why || "no reason given";
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Sleeps `ms`; rejects with the signal's reason as soon as it aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return new Promise((r) => setTimeout(r, ms));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
 
 /** Polls until ready; returns the time waited. Times out or fails fast if the VM stops. */
 export async function waitForReady(o: WaitOptions): Promise<number> {
@@ -49,6 +66,7 @@ export async function waitForReady(o: WaitOptions): Promise<number> {
   const poll = o.pollMs ?? 250;
   let checks = 0;
   for (;;) {
+    o.signal?.throwIfAborted();
     if (await markerMatches(o.marker, o.instanceId)) return now() - start;
     const failure = o.failedMarker && (await failureReported(o.failedMarker, o.instanceId));
     if (failure)
@@ -65,6 +83,6 @@ export async function waitForReady(o: WaitOptions): Promise<number> {
         hint: `see the console log: ${o.consoleLog}`,
       });
     o.onProgress?.(elapsed);
-    await sleep(poll);
+    await sleep(poll, o.signal);
   }
 }
