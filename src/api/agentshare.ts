@@ -19,6 +19,7 @@ import {
   type HostPaths,
 } from "../core/paths.js";
 import { DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SIZE } from "../core/image-recipe.js";
+import { DEFAULT_KUBEVIRT_OPTIONS } from "../core/kubevirt-options.js";
 import { DataError, UsageError } from "../errors.js";
 import type { OpContext, OpOptions, Reporter } from "../ops/context.js";
 import type { CollectResult } from "../ops/collect.js";
@@ -32,6 +33,7 @@ import type { RestartAgentResult, StartAgentResult, StopAgentResult } from "../o
 import type { PromoteResult } from "../ops/promote.js";
 import type { InboxResult } from "../ops/prune.js";
 import type { ProvisionResult } from "../ops/provision.js";
+import type { RenderResult } from "../ops/render.js";
 import type { ResizeResult } from "../ops/resize.js";
 import type { AgentStatus } from "../ops/status.js";
 import { attachEvents } from "./attach-events.js";
@@ -52,6 +54,7 @@ import type {
   PromoteParams,
   ProvisionParams,
   PruneParams,
+  RenderKubevirtParams,
   StartParams,
   StopParams,
 } from "./types.js";
@@ -114,6 +117,8 @@ export interface Agentshare {
   listImages(o?: CallOptions): Promise<ImageListEntry[]>;
   removeImage(name: string, o?: CallOptions): Promise<{ name: string; removed: string[] }>;
   cronInstall(o?: CronParams): Promise<CronInstallResult>;
+  /** The agent as KubeVirt objects, from the plan provision uses (docs/kubevirt.md); touches no host. */
+  renderKubevirt(name: string, o?: RenderKubevirtParams): Promise<RenderResult>;
   cronRemove(o?: CronParams): Promise<{ ok: true; removed: string[] }>;
   /**
    * Provisions a new agent (started, ready) that is destroyed when its scope ends:
@@ -457,6 +462,18 @@ export function createAgentshare(options: AgentshareOptions = {}): Agentshare {
       call(o, async (ctx) => {
         const { cronRemove } = await import("../ops/cron.js");
         return { ok: true as const, removed: await cronRemove(ctx, cronTargets(o)) };
+      }),
+
+    renderKubevirt: (name, o = {}) =>
+      call(o, async (ctx) => {
+        const { renderKubevirt } = await import("../ops/render.js");
+        return renderKubevirt(ctx, {
+          name,
+          profile: o.profile,
+          flags: { ...(o.settings ?? {}) },
+          kubevirt: { ...DEFAULT_KUBEVIRT_OPTIONS, ...o.kubevirt },
+          ...(o.outputDir !== undefined ? { outputDir: o.outputDir } : {}),
+        });
       }),
 
     ephemeral: (o = {}) => ephemeralAgent(api, o),

@@ -3,6 +3,7 @@
 // src/index.ts): the objects `--json` prints.
 import type { Runner } from "../adapters/runner.js";
 import type { AgentConfig } from "../core/config.js";
+import type { KubevirtOptions } from "../core/kubevirt-options.js";
 
 export interface AgentshareOptions {
   /** Host tree root (env AGENTSHARE_ROOT, default /srv/agentshare). */
@@ -196,6 +197,15 @@ export interface CronParams extends CallOptions {
   timer?: boolean;
   /** The agentshare CLI script the job runs (default: the one installed beside this library). */
   script?: string;
+}
+
+export interface RenderKubevirtParams extends CallOptions {
+  profile?: string;
+  settings?: AgentSettings;
+  /** Namespace, boot disk source, claims, Service type (docs/kubevirt.md); defaults as the CLI's. */
+  kubevirt?: Partial<KubevirtOptions>;
+  /** Write one file per object (and the host-side keys) into this new directory. */
+  outputDir?: string;
 }
 
 export interface EphemeralParams extends Omit<ProvisionParams, "dryRun" | "recreate"> {
