@@ -174,14 +174,12 @@ function abortableRunner(inner: Runner, signal: AbortSignal | undefined): Runner
   };
 }
 
+/** `trace` gets a line per tool run (the CLI's --debug): the runner adapter's tracer, loaded on first use. */
 function tracing(inner: Runner, trace: ((line: string) => void) | undefined): Runner {
   if (!trace) return inner;
   return async (file, args, opts) => {
-    const t0 = performance.now();
-    const r = await inner(file, args, opts);
-    const ms = (performance.now() - t0).toFixed(0);
-    trace(`agentshare: debug: ${[file, ...args].join(" ")} → exit ${r.exitCode ?? "?"} in ${ms} ms\n`);
-    return r;
+    const { tracingRunner } = await import("../adapters/runner.js");
+    return tracingRunner(inner, trace)(file, args, opts);
   };
 }
 
