@@ -45,6 +45,7 @@ export async function makeFleet(): Promise<Fleet> {
   const stateDir = join(dir, "state");
   const agentDir = join(stateDir, "agents", AGENT);
   await mkdir(join(root, "staging"), { recursive: true });
+  await mkdir(join(root, "global", "tools"), { recursive: true });
   await mkdir(agentDir, { recursive: true, mode: 0o700 });
   const spec = {
     name: AGENT,
