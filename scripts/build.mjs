@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { buildConsole } from "./build-console.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 rmSync(join(root, "dist"), { recursive: true, force: true });
@@ -31,3 +32,6 @@ await build({
   logLevel: "warning",
 });
 chmodSync(join(root, "dist/guest/health-server.mjs"), 0o755);
+
+// the web console `agentshare serve` serves (src/console), bundled for browsers
+await buildConsole(join(root, "dist/console"));

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 URI=qemu:///system
-PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libxml2-utils genisoimage
+PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libxml2-utils genisoimage chromium
   cloud-init dnsmasq-base iptables busybox-static linux-image-cloud-amd64 cpio netcat-openbsd openssh-server
   debootstrap e2fsprogs)
 DAEMON_TIMEOUT=${AGENTSHARE_DAEMON_TIMEOUT:-30}

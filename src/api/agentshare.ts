@@ -36,6 +36,7 @@ import type { ProvisionResult } from "../ops/provision.js";
 import type { RenderResult } from "../ops/render.js";
 import type { ResizeResult } from "../ops/resize.js";
 import type { AgentStatus } from "../ops/status.js";
+import type { RunFile, RunInfo, StagingFile } from "../ops/runs.js";
 import { attachEvents } from "./attach-events.js";
 import { ephemeralAgent, type EphemeralAgent } from "./ephemeral.js";
 import type {
@@ -99,6 +100,21 @@ export interface Agentshare {
   restart(name: string, o?: StartParams & StopParams): Promise<RestartAgentResult>;
   list(o?: CallOptions): Promise<AgentStatus[]>;
   status(name: string, o?: CallOptions): Promise<AgentStatus>;
+  /** The agent's runs, newest first, with what each metrics.json says. */
+  runs(name: string, o?: CallOptions): Promise<RunInfo[]>;
+  /** A run's regular files (logs, metrics.json, outputs/…), never through a symlink. */
+  runFiles(name: string, run: string, o?: CallOptions): Promise<RunFile[]>;
+  /** Opens one file of a run (no-follow, never outside the inbox); the caller closes the handle. */
+  openRunFile(
+    name: string,
+    run: string,
+    path: string,
+    o?: CallOptions,
+  ): Promise<{ handle: import("node:fs/promises").FileHandle; size: number }>;
+  /** The staging area's files with their sha256 (what promote would publish). */
+  staging(o?: CallOptions): Promise<StagingFile[]>;
+  /** The audit log's last records, oldest first. */
+  audit(o?: CallOptions & { limit?: number }): Promise<Record<string, unknown>[]>;
   /** The agent's live log as events; resumable with `after` (an event id) exactly as `agentshare attach`. */
   attach(name: string, o?: AttachParams): AsyncIterable<AttachEvent>;
   /** Runs `argv` in the agent (as a new run unless `run: false`); resolves with its exit code. */
@@ -304,6 +320,14 @@ export function createAgentshare(options: AgentshareOptions = {}): Agentshare {
         const { agentStatus } = await import("../ops/status.js");
         return agentStatus(ctx, name);
       }),
+
+    runs: (name, o) => call(o, async (ctx) => (await import("../ops/runs.js")).listRunInfos(ctx, name)),
+    runFiles: (name, run, o) =>
+      call(o, async (ctx) => (await import("../ops/runs.js")).listRunFiles(ctx, name, run)),
+    openRunFile: (name, run, path, o) =>
+      call(o, async (ctx) => (await import("../ops/runs.js")).openRunFile(ctx, name, run, path)),
+    staging: (o) => call(o, async (ctx) => (await import("../ops/runs.js")).listStaging(ctx)),
+    audit: (o = {}) => call(o, async (ctx) => (await import("../ops/runs.js")).readAuditTail(ctx, o.limit)),
 
     attach: (name, o = {}) =>
       attachEvents(name, o, async () => {

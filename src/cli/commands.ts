@@ -20,6 +20,7 @@ import { registerExec } from "./exec.js";
 import { registerResize } from "./resize.js";
 import { registerLifecycle } from "./lifecycle.js";
 import { registerRender } from "./render.js";
+import { registerServe } from "./serve.js";
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerInit,
@@ -38,4 +39,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerExec,
   registerResize,
   registerRender,
+  registerServe,
 ];

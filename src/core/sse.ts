@@ -68,11 +68,20 @@ export type StreamEvent =
 /** Chunks at least this big travel as base64: cheaper to encode and parse than escaped text. */
 export const TEXT_MAX = 8 * 1024;
 
-/** Payload of a data event: the bytes as text when short and valid UTF-8, else base64. */
+/** U+0085, U+2028 and U+2029: line ends to clients that split text on Unicode line separators. */
+const UNICODE_LINE_ENDS = /[\u0085\u2028\u2029]/g;
+
+/**
+ * Payload of a data event: the bytes as text when short and valid UTF-8, else base64. The
+ * Unicode line separators are escaped (\u2028), so no client that splits on them cuts an event.
+ */
 export function encodeData(s: StreamName, bytes: Uint8Array): string {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return buf.length < TEXT_MAX && isUtf8(buf)
-    ? JSON.stringify({ s, t: buf.toString("utf8") })
+    ? JSON.stringify({ s, t: buf.toString("utf8") }).replace(
+        UNICODE_LINE_ENDS,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+      )
     : JSON.stringify({ s, b: buf.toString("base64") });
 }
 

@@ -119,3 +119,16 @@ describe("framing", () => {
     expect(() => decodeEvent("run", "not json", undefined)).toThrow();
   });
 });
+
+describe("Unicode line separators in data events", () => {
+  test("U+0085, U+2028 and U+2029 are escaped, so splitting the frame on them cuts nothing", () => {
+    const text = "a\u2028b\u2029c\u0085d é\n";
+    const ev: StreamEvent = { type: "data", id: `${RUN}:1.0`, s: "stdout", bytes: Buffer.from(text) };
+    const frame = encodeEvent(ev);
+    // what Python's str.splitlines() (requests' decode_unicode=True recipe) treats as line ends
+    expect(frame.split(/[\u0085\u2028\u2029]/)).toHaveLength(1);
+    const [f] = new SseFrameParser().feed(frame);
+    const back = decodeEvent(f!.event, f!.data, f!.id);
+    expect(back.type === "data" && Buffer.from(back.bytes).toString()).toBe(text);
+  });
+});
