@@ -38,13 +38,22 @@ export async function appendAuditLines(
   records: readonly AuditRecord[],
   clock: () => Date = () => new Date(),
 ): Promise<void> {
-  if (!records.length) return;
-  const fh = await fsp.open(auditLog, OPEN_FLAGS, 0o600);
+  await appendLinesLocal(
+    auditLog,
+    records.map((r) => buildAuditLine(r, clock())),
+    0o600,
+  );
+}
+
+/** The local host's appendLines: whole lines, grouped into writes (see appendAuditLines). */
+export async function appendLinesLocal(path: string, lines: readonly string[], mode: number): Promise<void> {
+  if (!lines.length) return;
+  const fh = await fsp.open(path, OPEN_FLAGS, mode);
   try {
     let group: Buffer[] = [];
     let size = 0;
-    for (const record of records) {
-      const line = Buffer.from(buildAuditLine(record, clock()));
+    for (const text of lines) {
+      const line = Buffer.from(text);
       if (size > 0 && size + line.length > AUDIT_WRITE_BYTES) {
         await writeAll(fh, Buffer.concat(group, size));
         group = [];

@@ -10,6 +10,7 @@ import { basename } from "node:path";
 import { toolError } from "../errors.js";
 import type { MountEntry } from "../core/mountinfo.js";
 import type { Runner } from "./runner.js";
+import type { FsSpace } from "../host/host.js";
 
 /** Options every inbox mount must carry; the first four are the safety ones doctor checks. */
 export const INBOX_SAFE_OPTIONS = ["nosuid", "nodev", "noexec", "nosymfollow"] as const;
@@ -138,13 +139,7 @@ export async function growInboxOffline(r: Runner, image: string, bytes: number):
   await run(r, "resize2fs", [image], "resize2fs is in e2fsprogs");
 }
 
-export interface FsSpace {
-  sizeBytes: number;
-  usedBytes: number;
-  availBytes: number;
-  inodes: number;
-  inodesFree: number;
-}
+export type { FsSpace };
 
 /** Space of the file system holding `path`, from statfs(2): constant time, whatever is inside. */
 export async function fsSpace(path: string): Promise<FsSpace> {

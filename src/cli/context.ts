@@ -2,6 +2,7 @@
 // Loaded on every start, so it imports no op or adapter: see commands.ts.
 import type { Command } from "commander";
 import type { Runner } from "../adapters/runner.js";
+import type { Host } from "../host/host.js";
 import { UsageError } from "../errors.js";
 import { checkHostDir, DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths } from "../core/paths.js";
 import type { OpContext, OpOptions } from "../ops/context.js";
@@ -61,10 +62,12 @@ export function contextOf(cmd: Command): Context {
         hint: `pass ${flag} /an/absolute/path`,
       });
   }
+  const run = localRun(opts.debug);
   return {
     opts,
     paths: hostPaths(opts.root, opts.stateDir),
-    run: localRun(opts.debug),
+    host: lazyLocalHost(run),
+    run,
     out: createOutput(opts),
     clock: () => new Date(),
   };
@@ -78,6 +81,18 @@ const localRun =
     const run = debug ? tracingRunner(localRunner, (l) => process.stderr.write(l)) : localRunner;
     return run(file, args, opts);
   };
+
+/** The local host seam (src/host/local.ts), loaded on its first use like the runner. */
+function lazyLocalHost(run: Runner): Host {
+  let host: Promise<Host> | undefined;
+  const get = () => (host ??= import("../host/local.js").then((m) => m.localHost(run)));
+  return new Proxy({ run } as Host, {
+    get: (target, key: keyof Host) =>
+      key === "run"
+        ? target.run
+        : (...args: unknown[]) => get().then((h) => (h[key] as (...a: unknown[]) => unknown).apply(h, args)),
+  });
+}
 
 let requestedExit = 0;
 
