@@ -2,6 +2,7 @@
 // never rewritten. Every verb that changes shared data or VMs records itself here.
 import { constants, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import type { Host } from "../host/host.js";
 
 export interface AuditRecord {
   verb: string;
@@ -38,6 +39,7 @@ export async function appendAuditLines(
   records: readonly AuditRecord[],
   clock: () => Date = () => new Date(),
 ): Promise<void> {
+  if (!records.length) return;
   await appendLinesLocal(
     auditLog,
     records.map((r) => buildAuditLine(r, clock())),
@@ -45,9 +47,11 @@ export async function appendAuditLines(
   );
 }
 
-/** The local host's appendLines: whole lines, grouped into writes (see appendAuditLines). */
+/**
+ * The local host's appendLines: whole lines, grouped into writes (see appendAuditLines). With no
+ * lines it only opens (creating) and closes: the check that the file may be appended to.
+ */
 export async function appendLinesLocal(path: string, lines: readonly string[], mode: number): Promise<void> {
-  if (!lines.length) return;
   const fh = await fsp.open(path, OPEN_FLAGS, mode);
   try {
     let group: Buffer[] = [];
@@ -62,7 +66,7 @@ export async function appendLinesLocal(path: string, lines: readonly string[], m
       group.push(line);
       size += line.length;
     }
-    await writeAll(fh, Buffer.concat(group, size));
+    if (size) await writeAll(fh, Buffer.concat(group, size));
   } finally {
     await fh.close();
   }
@@ -75,4 +79,19 @@ export async function appendAudit(
   clock: () => Date = () => new Date(),
 ): Promise<void> {
   await appendAuditLines(auditLog, [record], clock);
+}
+
+/** Appends the records' lines through a host (ops use this one: the log is on the VM host). */
+export async function writeAudit(
+  host: Pick<Host, "appendLines">,
+  auditLog: string,
+  records: readonly AuditRecord[],
+  clock: () => Date = () => new Date(),
+): Promise<void> {
+  if (!records.length) return;
+  await host.appendLines(
+    auditLog,
+    records.map((r) => buildAuditLine(r, clock())),
+    0o600,
+  );
 }

@@ -17,10 +17,11 @@ export function registerInit(program: Command): void {
         const { mountAllInboxes } = await import("../ops/inbox.js");
         const r = await initTree({
           paths: ctx.paths,
+          host: ctx.host,
           mount: o.mount,
           isRoot: process.getuid?.() === 0,
-          bindReadOnly: (src, dst) => bindReadOnly(ctx.run, src, dst),
-          mountInboxes: () => mountAllInboxes(ctx.run, ctx.paths),
+          bindReadOnly: (src, dst) => bindReadOnly(ctx.host, src, dst),
+          mountInboxes: () => mountAllInboxes(ctx.host, ctx.paths),
         });
         ctx.out.result(r, () =>
           [

@@ -1,4 +1,5 @@
 // `agentshare prune [NAME…] [--all]`: delete old runs by the retention policy.
+import type { Host } from "../host/host.js";
 import type { Command } from "commander";
 import { checkAgentName } from "../core/names.js";
 import { escapeText } from "../core/terminal-text.js";
@@ -55,7 +56,7 @@ export function pruneExitCode(results: readonly InboxResult[]): number | undefin
   return undefined;
 }
 
-async function agentsOf(names: string[], all: boolean, root: string): Promise<string[]> {
+async function agentsOf(names: string[], all: boolean, root: string, host: Host): Promise<string[]> {
   if (all && names.length) throw new UsageError("give agent names or --all, not both");
   if (!all && !names.length)
     throw new UsageError("name the agents to prune, or pass --all for every inbox", {
@@ -65,7 +66,7 @@ async function agentsOf(names: string[], all: boolean, root: string): Promise<st
   for (const n of names) assertAgentName(n);
   if (!all) return names;
   const { listInboxAgents } = await import("../ops/prune-scan.js");
-  return listInboxAgents(root, (n) => checkAgentName(n) === undefined);
+  return listInboxAgents(host, root, (n) => checkAgentName(n) === undefined);
 }
 
 /** Registers `prune`. */
@@ -91,7 +92,7 @@ export function registerPrune(program: Command): void {
           fraction: true,
           unit: "seconds",
         });
-        const agents = await agentsOf(names, o.all, ctx.paths.root);
+        const agents = await agentsOf(names, o.all, ctx.paths.root, ctx.host);
         const opts = {
           agents,
           dryRun: o.dryRun,

@@ -116,7 +116,10 @@ export interface Host {
   writeFile(path: string, data: string | Uint8Array, mode: number): Promise<void>;
   /** Temp file beside it, fsync, rename, fsync folder: a reader sees old or new, never a mix. */
   writeFileAtomic(path: string, data: string | Uint8Array, mode: number, owner?: Owner): Promise<void>;
-  /** Appends whole lines with O_APPEND (created with `mode`); each line lands whole (adapters/audit.ts). */
+  /**
+   * Appends whole lines with O_APPEND (created with `mode`); each line lands whole (adapters/audit.ts).
+   * With no lines it only checks that the file can be opened for appending (creating it).
+   */
   appendLines(path: string, lines: readonly string[], mode: number): Promise<void>;
   /** Creates a sparse file of `bytes` that must not exist yet. */
   createSparse(path: string, bytes: number, mode: number): Promise<void>;

@@ -66,7 +66,7 @@ export async function stopDomain(
 
 /** Unmounts and deletes the inbox's file system, then removes its mount point (or an old plain inbox). */
 async function purge(ctx: OpContext, a: AgentPaths): Promise<void> {
-  await removeInboxImage(ctx.run, a);
+  await removeInboxImage(ctx.host, a);
   const inbox = a.inbox;
   const st = await lstatOrUndefined(inbox);
   if (!st) return;

@@ -142,7 +142,7 @@ async function inboxChecks(ctx: OpContext): Promise<CheckResult[]> {
   let committed = 0;
   for (const name of names) {
     const a = agentPaths(ctx.paths, name);
-    const space = await inboxSpace(ctx.run, a).catch((e: Error): InboxSpace => ({
+    const space = await inboxSpace(ctx.host, a).catch((e: Error): InboxSpace => ({
       enforced: false,
       full: false,
       problem: e.message,

@@ -64,7 +64,7 @@ export async function checkGlobalReadOnly(
   ctx: OpContext,
   v: LibvirtVersion | undefined,
 ): Promise<CheckResult> {
-  if (await isReadOnlyBind(ctx.paths.globalRo, { source: ctx.paths.global }).catch(() => false))
+  if (await isReadOnlyBind(ctx.host, ctx.paths.globalRo, { source: ctx.paths.global }).catch(() => false))
     return ok("global read-only", `${ctx.paths.globalRo} is a read-only bind mount of ${ctx.paths.global}`);
   if (v && v.libvirt >= 11_000_000)
     return ok("global read-only", `libvirt ${v.libvirtText} enforces <readonly/> on virtiofs`);

@@ -106,7 +106,7 @@ export async function applyProvision(
   await fsp.rm(a.spec, { force: true });
   await removeOldDomain(ctx, p);
   const inbox = await timed(timings, "inbox", () =>
-    ensureInbox(ctx.run, ctx.paths.inboxesDir, a, { uid: c.uid, gid: c.gid, limitBytes: p.inboxLimitBytes }),
+    ensureInbox(ctx.host, ctx.paths.inboxesDir, a, { uid: c.uid, gid: c.gid, limitBytes: p.inboxLimitBytes }),
   );
   for (const w of [inbox.ownerMismatch, inbox.warning]) if (w) ctx.out.warn(w);
   await timed(timings, "documents", async () => {

@@ -54,7 +54,7 @@ export async function startAndWait(
   let state = await getDomState(ctx.run, uri, stored.name);
   if (state !== "running") {
     // The inbox's file system must be mounted before virtiofsd shares the folder (after a reboot it is not).
-    const inbox = await ensureInbox(ctx.run, ctx.paths.inboxesDir, a, {
+    const inbox = await ensureInbox(ctx.host, ctx.paths.inboxesDir, a, {
       uid: stored.config.uid,
       gid: stored.config.gid,
       limitBytes: stored.inboxLimitBytes ?? (await inboxLimitOf(ctx, stored.name)),

@@ -42,7 +42,7 @@ export async function resizeInbox(ctx: OpContext, name: string, quota: string): 
   const stored = await readStoredSpec(a.spec);
   const owner = (await fsp.lstat(a.inbox).catch(() => undefined)) ?? { uid: 0, gid: 0 };
   const vmRunning = (await getDomState(ctx.run, ctx.opts.connect, name)) === "running";
-  const r = await ensureInbox(ctx.run, ctx.paths.inboxesDir, a, {
+  const r = await ensureInbox(ctx.host, ctx.paths.inboxesDir, a, {
     uid: stored?.config.uid ?? owner.uid,
     gid: stored?.config.gid ?? owner.gid,
     limitBytes: bytes,

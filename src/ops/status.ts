@@ -82,7 +82,7 @@ export async function agentStatus(ctx: OpContext, name: string, withSize = true)
   const ready = running && stored !== undefined && (await markerMatches(a.readyMarker, stored.instanceId));
   const ip = running ? ((await guestAccess(ctx, name, stored).catch(() => undefined))?.host ?? null) : null;
   const hasInbox = (await lstatOrUndefined(a.inbox))?.isDirectory() ?? false;
-  const space = withSize && hasInbox ? await inboxSpace(ctx.run, a) : undefined;
+  const space = withSize && hasInbox ? await inboxSpace(ctx.host, a) : undefined;
   const runs = hasInbox ? await listRuns(a.inbox) : [];
   const latest = runs[0] ? await readRunMetrics(a.inbox, runs[0]) : undefined;
   return {
