@@ -53,7 +53,11 @@ async function cycle(dir: string, i: number, net: boolean): Promise<[number, num
   writeFileSync(join(d, "global/tools/hello.txt"), "bench\n");
   chownSync(join(d, "inbox"), 4321, 4321);
   await ensureReadOnlyBind(localHost(run), join(d, "global"), join(d, "global-ro"));
-  await writeSeedIso(run, { userData: "#cloud-config\n", metaData: "instance-id: b\n" }, join(d, "seed.iso"));
+  await writeSeedIso(
+    localHost(run),
+    { userData: "#cloud-config\n", metaData: "instance-id: b\n" },
+    join(d, "seed.iso"),
+  );
   const name = `agentshare-bench-${process.pid}-${i}`;
   const cmdline = `console=ttyS0 agentshare.instance=iid-${i} agentshare.poweroff=1${net ? " agentshare.net=1" : ""}`;
   const xml = buildDomainXml({

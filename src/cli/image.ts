@@ -85,7 +85,7 @@ export function registerImage(program: Command): void {
       act(async (_o: unknown, cmd: Command) => {
         const ctx = contextOf(cmd);
         const { listImages } = await import("../ops/image.js");
-        const list = await listImages(ctx.paths.imagesDir);
+        const list = await listImages(ctx.host, ctx.paths.imagesDir);
         ctx.out.result(list, () => listText(list, ctx.paths.imagesDir));
       }),
     );

@@ -106,10 +106,14 @@ export interface LockOptions {
 export interface Host {
   /** The host's tools (mount, virsh, qemu-img, rm, du, …): the one Runner. */
   run: Runner;
+  /** The host's folder for temporary files (os.tmpdir() there). */
+  tmpDir: string;
 
   // plain files and folders (host-made, trusted paths)
   readFile(path: string): Promise<Uint8Array>;
   readText(path: string): Promise<string>;
+  /** The first `maxBytes` of a regular file (opened O_NONBLOCK: a FIFO cannot block); undefined when missing. */
+  readHead(path: string, maxBytes: number): Promise<Uint8Array | undefined>;
   /** Up to the last `maxBytes` of a file; undefined when it cannot be opened. */
   readTail(path: string, maxBytes: number): Promise<Uint8Array | undefined>;
   /** Plain write (create or truncate) with `mode`. */
@@ -147,7 +151,8 @@ export interface Host {
   /** Removes a file (or, `recursive`, a host-made tree: never a guest-written one, see removeTree). */
   rm(path: string, opts?: { recursive?: boolean; force?: boolean }): Promise<void>;
   rmdir(path: string): Promise<boolean>;
-  fsyncDir(path: string): Promise<void>;
+  /** fsync(2) of a file or a folder (after a rename or create in it). */
+  fsync(path: string): Promise<void>;
   /** sha256 of a file, streamed. */
   hashFile(path: string): Promise<string>;
   statfs(path: string): Promise<FsSpace>;

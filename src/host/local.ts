@@ -4,12 +4,12 @@
 import { createReadStream, constants, promises as fsp, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
 import { appendLinesLocal } from "../adapters/audit.js";
 import { measureTree } from "../adapters/du.js";
 import {
   ensureDir,
   ensureStateDir,
-  fsyncDir,
   lstatOrUndefined,
   readGuestFile,
   writeFileAtomic,
@@ -21,7 +21,7 @@ import { loadMountinfo, probeWrite } from "../adapters/mount.js";
 import type { Runner } from "../adapters/runner.js";
 import { makeTrashBatch, moveIntoTrash, removeTree, sweepTrash } from "../adapters/safe-delete.js";
 import { beneath, openDirNoFollow, openFileBeneath, openFileNoFollow } from "../adapters/safe-open.js";
-import { InternalError } from "../errors.js";
+import { DataError, InternalError } from "../errors.js";
 import type { FileKind, Host, HostDir, HostDirent, HostReadFile, HostStat } from "./host.js";
 
 const kindOf = (s: Pick<Stats, "isFile" | "isDirectory" | "isSymbolicLink">): FileKind =>
@@ -106,8 +106,21 @@ const ACCESS = {
 export function localHost(run: Runner): Host {
   return {
     run,
+    tmpDir: tmpdir(),
     readFile: (path) => fsp.readFile(path),
     readText: (path) => fsp.readFile(path, "utf8"),
+    async readHead(path, maxBytes) {
+      const fh = await orUndefined(fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK));
+      if (!fh) return undefined;
+      try {
+        if (!(await fh.stat()).isFile()) throw new DataError(`${path} is not a regular file`);
+        const buf = Buffer.alloc(maxBytes);
+        const { bytesRead } = await fh.read(buf, 0, maxBytes, 0);
+        return buf.subarray(0, bytesRead);
+      } finally {
+        await fh.close();
+      }
+    },
     async readTail(path, maxBytes) {
       const fh = await fsp.open(path, "r").catch(() => undefined);
       if (!fh) return undefined;
@@ -177,7 +190,14 @@ export function localHost(run: Runner): Host {
         () => true,
         () => false,
       ),
-    fsyncDir,
+    async fsync(path) {
+      const fh = await fsp.open(path, constants.O_RDONLY);
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    },
     async hashFile(path) {
       const h = createHash("sha256");
       for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);

@@ -79,7 +79,7 @@ describeWithTools(["virsh", "qemu-system-x86_64", "genisoimage", "busybox"])(
       chownSync(join(d, "inbox"), UID, UID);
       await ensureReadOnlyBind(localHost(run), join(d, "global"), join(d, "global-ro"));
       const seedFiles = { userData: "#cloud-config\n", metaData: `instance-id: ${tag}\n` };
-      await writeSeedIso(run, seedFiles, join(d, "state/seed.iso"));
+      await writeSeedIso(localHost(run), seedFiles, join(d, "state/seed.iso"));
       const name = `agentshare-setup-test-${tag}-${process.pid}`;
       domains.push(name);
       return {
