@@ -6,7 +6,7 @@
 // No mocks: both hosts are real implementations on real files.
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -136,6 +136,23 @@ describe("ops against a rooted host", () => {
 
   it("the rooted host runs no tools, so a tool on a host path cannot slip past the seam", async () => {
     await expect(ctx.run("ls", [root])).rejects.toThrow(/runs no tools/);
+  });
+
+  it("streams a file opened without following symlinks, and refuses a symlink", async () => {
+    const dir = join(root, "staging");
+    await writeFile(at(join(dir, "big.bin")), Buffer.alloc(3 << 20, 7));
+    const f = await ctx.host.openFileNoFollow(join(dir, "big.bin"), "staging/big.bin");
+    try {
+      let n = 0;
+      for await (const c of f.chunks()) n += c.filter((b) => b === 7).length;
+      expect([f.size, n]).toEqual([3 << 20, 3 << 20]);
+    } finally {
+      await f.close();
+    }
+    await symlink(at(join(dir, "big.bin")), at(join(dir, "link.bin")));
+    await expect(ctx.host.openFileNoFollow(join(dir, "link.bin"), "staging/link.bin")).rejects.toThrow(
+      /staging\/link.bin is a symlink/,
+    );
   });
 
   it("refuses a relative host path", async () => {
