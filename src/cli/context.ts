@@ -1,9 +1,8 @@
 // What every command gets: resolved global options, paths, a runner, output helpers.
 // Loaded on every start, so it imports no op or adapter: see commands.ts.
-import { tmpdir } from "node:os";
 import type { Command } from "commander";
 import type { Runner } from "../adapters/runner.js";
-import type { Host } from "../host/host.js";
+import { lazyLocalHost } from "../host/lazy.js";
 import { UsageError } from "../errors.js";
 import { checkHostDir, DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths } from "../core/paths.js";
 import type { OpContext, OpOptions } from "../ops/context.js";
@@ -82,25 +81,6 @@ const localRun =
     const run = debug ? tracingRunner(localRunner, (l) => process.stderr.write(l)) : localRunner;
     return run(file, args, opts);
   };
-
-/**
- * The local host seam (src/host/local.ts), loaded on first use like the runner: its plain
- * properties are here at once, and every method (all async) waits for the module.
- */
-function lazyLocalHost(run: Runner): Host {
-  let host: Promise<Host> | undefined;
-  const get = () => (host ??= import("../host/local.js").then((m) => m.localHost(run)));
-  const plain: Partial<Host> = { run, tmpDir: tmpdir() };
-  return new Proxy(plain as Host, {
-    get: (target, key: keyof Host | "then") =>
-      key === "then" // not a promise: `await ctx.host` must not wait on it
-        ? undefined
-        : key in target
-          ? target[key]
-          : (...args: unknown[]) =>
-              get().then((h) => (h[key] as (...a: unknown[]) => unknown).apply(h, args)),
-  });
-}
 
 let requestedExit = 0;
 
