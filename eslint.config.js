@@ -97,4 +97,38 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // the API (src/api) is below the CLI and above the ops: it never imports the CLI, and like
+    // the CLI it loads ops, adapters and heavy packages on a verb's first call (a CLI start
+    // loads the API), so a program that uses one verb loads that verb's modules only
+    files: ["src/api/**/*.ts", "src/index.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["../cli/*", "./cli/*"],
+              message: "the CLI is a client of the API, never the other way",
+            },
+            {
+              group: [
+                "../ops/*",
+                "../adapters/*",
+                "./ops/*",
+                "./adapters/*",
+                "execa",
+                "ssh2",
+                "eventsource",
+                "fast-xml-parser",
+                "js-yaml",
+              ],
+              allowTypeImports: true,
+              message: "load it in the verb with `await import()` (src/api/agentshare.ts)",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localRunner } from "../../src/adapters/runner.js";
 import { localHost } from "../../src/host/local.js";
-import type { Context } from "../../src/cli/context.js";
+import type { OpContext as Context } from "../../src/ops/context.js";
 import { createOutput } from "../../src/cli/output.js";
 import { hostPaths } from "../../src/core/paths.js";
 import { formatRunName } from "../../src/core/run-names.js";

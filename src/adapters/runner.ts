@@ -13,6 +13,8 @@ export interface RunOptions {
   input?: string;
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** Kills the program when it aborts (the caller gave up). */
+  signal?: AbortSignal;
 }
 
 export type Runner = (file: string, args: readonly string[], opts?: RunOptions) => Promise<RunResult>;
@@ -24,6 +26,7 @@ export const localRunner: Runner = async (file, args, opts = {}) => {
     input: opts.input,
     timeout: opts.timeoutMs,
     env: opts.env,
+    cancelSignal: opts.signal,
     stripFinalNewline: false,
   });
   if (

@@ -1,7 +1,8 @@
 // How `attach` prints events: raw bytes (byte-identical to the file for one stream), or through
 // a TerminalFilter when stdout is a terminal (the guest's escapes shown, not obeyed; SGR kept),
 // stderr in red on a terminal with -c, notices on stderr, or one JSON object per event with --json.
-import type { StreamEvent, StreamName } from "../core/sse.js";
+import type { AttachEvent } from "../api/types.js";
+import type { StreamName } from "../core/sse.js";
 import { TerminalFilter } from "../core/terminal-filter.js";
 import { escapeText, jsonSafe } from "../core/terminal-text.js";
 
@@ -17,14 +18,13 @@ export interface SinkOptions {
 }
 
 export interface Sink {
-  onEvent: (ev: StreamEvent) => void;
+  onEvent: (ev: AttachEvent) => void;
   /** Writes what the filters still hold (a cut-off sequence, shown) and resets colours. */
   end: () => void;
 }
 
 /** The JSON line of one event (pings are left out); safe on a terminal (jsonSafe). */
-export function eventJson(label: string, ev: StreamEvent): string | undefined {
-  if (ev.type === "ping") return undefined;
+export function eventJson(label: string, ev: AttachEvent): string | undefined {
   if (ev.type !== "data") {
     const { type, ...rest } = ev;
     return jsonSafe(JSON.stringify({ ...rest, event: type, agent: label }));
@@ -37,14 +37,14 @@ export function eventJson(label: string, ev: StreamEvent): string | undefined {
       agent: label,
       event: "data",
       id: ev.id,
-      stream: ev.s,
+      stream: ev.stream,
       ...(exact ? { text } : { base64: buf.toString("base64") }),
     }),
   );
 }
 
 /** The notice for a non-data event, or undefined; the run name is the server's, so escaped. */
-export function noticeOf(label: string, ev: StreamEvent): string | undefined {
+export function noticeOf(label: string, ev: AttachEvent): string | undefined {
   if (ev.type === "run" && ev.prev !== null) return `agentshare: ${label}: new run ${escapeText(ev.run)}\n`;
   if (ev.type === "exit") {
     const code = ev.exitCode === null ? "unknown" : String(ev.exitCode);
@@ -53,7 +53,7 @@ export function noticeOf(label: string, ev: StreamEvent): string | undefined {
     return `agentshare: ${label}: run ${escapeText(ev.run)} ended, exit code ${code}, but its output did NOT persist: ${why}\n`;
   }
   if (ev.type === "truncate" || ev.type === "rotate")
-    return `agentshare: ${label}: ${ev.s} log ${ev.type === "truncate" ? "truncated" : "rotated"}\n`;
+    return `agentshare: ${label}: ${ev.stream} log ${ev.type === "truncate" ? "truncated" : "rotated"}\n`;
   return undefined;
 }
 
@@ -70,11 +70,12 @@ export function createSink(o: SinkOptions): Sink {
     if (o.color && s === "stderr") o.out.write(`\x1b[31m${Buffer.from(bytes).toString("utf8")}\x1b[0m`);
     else o.out.write(bytes);
   };
-  const onEvent = (ev: StreamEvent) => {
+  const onEvent = (ev: AttachEvent) => {
     if (o.json) {
       const line = eventJson(o.label, ev);
       if (line) o.out.write(`${line}\n`);
-    } else if (ev.type === "data") write(ev.s, o.terminal ? filterOf(ev.s).push(ev.bytes) : ev.bytes);
+    } else if (ev.type === "data")
+      write(ev.stream, o.terminal ? filterOf(ev.stream).push(ev.bytes) : ev.bytes);
     else {
       const notice = noticeOf(o.label, ev);
       if (notice) o.err.write(notice);

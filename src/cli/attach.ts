@@ -4,9 +4,8 @@ import type { Command } from "commander";
 import type { StreamKind } from "../core/sse.js";
 import { AGENT_NAME_HINT, checkAgentName } from "../core/names.js";
 import { DataError, NotFoundError, UsageError } from "../errors.js";
-import type { AttachTarget } from "../ops/attach.js";
 import { createSink } from "./attach-output.js";
-import { act, contextOf, type Context } from "./context.js";
+import { act, cliOf } from "./context.js";
 
 interface AttachFlags {
   combined?: boolean;
@@ -40,11 +39,9 @@ export function parseAttachArgs(name: string, stream: string | undefined, f: Att
   return { kind, from: f.from as "start" | "end", tail };
 }
 
-async function targetOf(ctx: Context, name: string, f: AttachFlags): Promise<AttachTarget> {
-  if (!f.url || !f.tokenFile) {
-    const { resolveAgentEndpoint } = await import("../ops/endpoint.js");
-    return resolveAgentEndpoint(ctx, name);
-  }
+/** --url and --token-file as the API's endpoint; undefined: the API looks the agent up. */
+async function endpointOf(f: AttachFlags): Promise<{ url: string; token: string } | undefined> {
+  if (!f.url || !f.tokenFile) return undefined;
   if (!/^https?:\/\//.test(f.url)) throw new UsageError(`--url must be an http(s) URL, got ${f.url}`);
   const token = await readFile(f.tokenFile, "utf8").catch((err: NodeJS.ErrnoException) => {
     throw new NotFoundError(`cannot read --token-file ${f.tokenFile}: ${err.code ?? err.message}`);
@@ -70,37 +67,38 @@ export function registerAttach(program: Command): void {
     .option("--token-file <file>", "bearer token for --url")
     .action(
       act(async (name: string, stream: string | undefined, f: AttachFlags, cmd: Command) => {
-        const ctx = contextOf(cmd);
+        const { api, out, opts } = cliOf(cmd);
         const a = parseAttachArgs(name, stream, f);
-        const target = await targetOf(ctx, name, f);
-        const { attach } = await import("../ops/attach.js");
+        const endpoint = await endpointOf(f);
         const ac = new AbortController();
         const stop = () => ac.abort();
         process.once("SIGINT", stop);
         process.stdout.on("error", stop); // e.g. EPIPE from `| head`
-        const tty = Boolean(process.stdout.isTTY) && !ctx.opts.json;
+        const tty = Boolean(process.stdout.isTTY) && !opts.json;
         const sink = createSink({
           label: name,
-          json: ctx.opts.json,
+          json: opts.json,
           terminal: tty && !f.raw,
           color: tty,
           out: process.stdout,
           err: process.stderr,
         });
-        const onNotice = ctx.opts.debug ? (m: string) => ctx.out.warn(m) : undefined;
+        const onNotice = opts.debug ? (m: string) => out.warn(m) : undefined;
         try {
-          await attach({
-            target,
+          const events = api.attach(name, {
+            endpoint,
             stream: a.kind,
             from: a.from,
             tail: a.tail,
             follow: f.follow,
             // piped raw bytes of one stream: catch up through plain bodies (--json keeps SSE chunks)
-            bulk: !ctx.opts.json && !process.stdout.isTTY,
-            onEvent: sink.onEvent,
+            bulk: !opts.json && !process.stdout.isTTY,
             onNotice,
             signal: ac.signal,
           });
+          for await (const ev of events) sink.onEvent(ev);
+        } catch (err) {
+          if (!ac.signal.aborted) throw err; // Ctrl-C or a closed stdout ends attach quietly, as before
         } finally {
           process.off("SIGINT", stop);
           sink.end();

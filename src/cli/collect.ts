@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { escapeText } from "../core/terminal-text.js";
 import { parseSize, formatBytes } from "../core/units.js";
 import { UsageError } from "../errors.js";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 
 /** Registers `collect`. */
 export function registerCollect(program: Command): void {
@@ -23,16 +23,15 @@ export function registerCollect(program: Command): void {
           o: { as?: string; force: boolean; maxSize: string },
           cmd: Command,
         ) => {
-          const ctx = contextOf(cmd);
+          const { api, out } = cliOf(cmd);
           const maxBytes = parseSize(o.maxSize);
           if (maxBytes === undefined)
             throw new UsageError(`--max-size ${JSON.stringify(o.maxSize)} is not a size`, {
               hint: 'use e.g. "1G" or "200M"',
             });
-          const { collect } = await import("../ops/collect.js");
-          const r = await collect(ctx, { agent, path, as: o.as, force: o.force, maxBytes });
-          ctx.out.result(
-            { ok: true, ...r },
+          const r = await api.collect(agent, path, { as: o.as, force: o.force, maxBytes });
+          out.result(
+            r,
             () =>
               `collected ${escapeText(r.source)} → ${escapeText(r.dest)} (${formatBytes(r.size)}, sha256 ${r.sha256})`,
           );

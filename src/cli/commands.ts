@@ -19,6 +19,7 @@ import { registerDoctor } from "./doctor.js";
 import { registerExec } from "./exec.js";
 import { registerResize } from "./resize.js";
 import { registerLifecycle } from "./lifecycle.js";
+import { registerRender } from "./render.js";
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerInit,
@@ -36,4 +37,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerImage,
   registerExec,
   registerResize,
+  registerRender,
 ];

@@ -1,23 +1,24 @@
-// What every command gets: resolved global options, paths, a runner, output helpers.
-// Loaded on every start, so it imports no op or adapter: see commands.ts.
+// What every command gets: the API object for the global options, and how to print. A command
+// turns its flags into one API call's params, makes the call, and prints the result as text or
+// --json (the same object). Loaded on every start, so it imports no op or adapter: see commands.ts.
 import type { Command } from "commander";
-import type { Runner } from "../adapters/runner.js";
-import { lazyLocalHost } from "../host/lazy.js";
-import { UsageError } from "../errors.js";
-import { checkHostDir, DEFAULT_ROOT, DEFAULT_STATE_DIR, hostPaths } from "../core/paths.js";
-import type { OpContext, OpOptions } from "../ops/context.js";
+import { createAgentshare, type Agentshare } from "../api/agentshare.js";
+import type { ProgressEvent } from "../api/types.js";
+import { DEFAULT_ROOT, DEFAULT_STATE_DIR } from "../core/paths.js";
+import type { OpOptions } from "../ops/context.js";
 import { createOutput, type Output } from "./output.js";
 
-/** The command line's global options: what ops read, plus how the CLI prints. */
+/** The command line's global options: what the API takes, plus how the CLI prints. */
 export interface GlobalOptions extends OpOptions {
   json: boolean;
   debug: boolean;
 }
 
-/** An op's context with the CLI's own output (results, text or --json) and options. */
-export interface Context extends OpContext {
-  opts: GlobalOptions;
+/** A command's view: the API, the output, and the global options. */
+export interface Cli {
+  api: Agentshare;
   out: Output;
+  opts: GlobalOptions;
 }
 
 export function addGlobalOptions(program: Command): Command {
@@ -46,41 +47,33 @@ export function addGlobalOptions(program: Command): Command {
     .option("--debug", "print stack traces and tool command lines", false);
 }
 
-/** Builds the context from the root program's options (commands call this in their action). */
-export function contextOf(cmd: Command): Context {
+/** Renders the API's progress events as the CLI always has: status line on a terminal, notes and warnings on stderr. */
+export function renderProgress(out: Output): (e: ProgressEvent) => void {
+  return (e) => {
+    if (e.type === "progress") out.progress(e.message);
+    else if (e.type === "done") out.progressDone();
+    else if (e.type === "note") out.note(e.message);
+    else out.warn(e.message);
+  };
+}
+
+/** Builds the command's view from the root program's options (commands call this in their action). */
+export function cliOf(cmd: Command): Cli {
   let root: Command = cmd;
   while (root.parent) root = root.parent;
   const o = root.opts<GlobalOptions>();
   const opts: GlobalOptions = { ...o, json: Boolean(o.json), debug: Boolean(o.debug) };
-  for (const [flag, value] of [
-    ["--root", opts.root],
-    ["--state-dir", opts.stateDir],
-  ] as const) {
-    const rule = checkHostDir(value);
-    if (rule)
-      throw new UsageError(`${flag} ${JSON.stringify(value)} ${rule}`, {
-        hint: `pass ${flag} /an/absolute/path`,
-      });
-  }
-  const run = localRun(opts.debug);
-  return {
-    opts,
-    paths: hostPaths(opts.root, opts.stateDir),
-    host: lazyLocalHost(run),
-    run,
-    out: createOutput(opts),
-    clock: () => new Date(),
-  };
+  const out = createOutput(opts);
+  const api = createAgentshare({
+    root: opts.root,
+    stateDir: opts.stateDir,
+    connect: opts.connect,
+    configFile: opts.config,
+    onProgress: renderProgress(out),
+    trace: opts.debug ? (l) => process.stderr.write(l) : undefined,
+  });
+  return { api, out, opts };
 }
-
-/** The local runner (execa), imported on its first call rather than on every start; `--debug` traces it. */
-const localRun =
-  (debug: boolean): Runner =>
-  async (file, args, opts) => {
-    const { localRunner, tracingRunner } = await import("../adapters/runner.js");
-    const run = debug ? tracingRunner(localRunner, (l) => process.stderr.write(l)) : localRunner;
-    return run(file, args, opts);
-  };
 
 let requestedExit = 0;
 

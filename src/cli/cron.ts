@@ -1,14 +1,7 @@
 // `agentshare cron install|remove`: schedule `agentshare prune --all` (cron.d or a systemd timer).
 import type { Command } from "commander";
-import { DEFAULT_CRON_FILE, DEFAULT_UNIT_DIR, SYSTEMD_MARKER } from "../core/paths.js";
-import type { CronTargets } from "../ops/cron.js";
-import { act, contextOf } from "./context.js";
-
-const targets = (o: { cronFile: string; unitDir: string }): CronTargets => ({
-  cronFile: o.cronFile,
-  unitDir: o.unitDir,
-  systemdMarker: process.env.AGENTSHARE_SYSTEMD_MARKER ?? SYSTEMD_MARKER,
-});
+import { DEFAULT_CRON_FILE, DEFAULT_UNIT_DIR } from "../core/paths.js";
+import { act, cliOf } from "./context.js";
 
 function withTargets(cmd: Command): Command {
   return cmd
@@ -34,14 +27,19 @@ export function registerCron(program: Command): void {
     .action(
       act(
         async (o: { schedule: string; timer: boolean; cronFile: string; unitDir: string }, cmd: Command) => {
-          const ctx = contextOf(cmd);
-          const { cronInstall } = await import("../ops/cron.js");
-          const r = await cronInstall(ctx, { ...targets(o), schedule: o.schedule, timer: o.timer });
-          ctx.out.result({ ok: true, files: r.files, command: r.job.argv, log: r.job.logFile }, () =>
+          const { api, out } = cliOf(cmd);
+          const r = await api.cronInstall({
+            cronFile: o.cronFile,
+            unitDir: o.unitDir,
+            schedule: o.schedule,
+            timer: o.timer,
+            script: process.argv[1],
+          });
+          out.result(r, () =>
             [
               `wrote ${r.files.join(", ")}`,
-              `runs "${o.schedule}": ${r.job.argv.join(" ")}`,
-              `output: ${r.job.logFile}`,
+              `runs "${o.schedule}": ${r.command.join(" ")}`,
+              `output: ${r.log}`,
             ].join("\n"),
           );
         },
@@ -51,12 +49,9 @@ export function registerCron(program: Command): void {
     .description("remove the schedule written by `cron install`")
     .action(
       act(async (o: { cronFile: string; unitDir: string }, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { cronRemove } = await import("../ops/cron.js");
-        const removed = await cronRemove(ctx, targets(o));
-        ctx.out.result({ ok: true, removed }, () =>
-          removed.length ? `removed ${removed.join(", ")}` : "nothing to remove",
-        );
+        const { api, out } = cliOf(cmd);
+        const r = await api.cronRemove({ cronFile: o.cronFile, unitDir: o.unitDir });
+        out.result(r, () => (r.removed.length ? `removed ${r.removed.join(", ")}` : "nothing to remove"));
       }),
     );
 }

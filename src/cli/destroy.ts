@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 import { parseNumberFlag } from "./number-flags.js";
 
 export function registerDestroy(program: Command): void {
@@ -12,16 +12,14 @@ export function registerDestroy(program: Command): void {
     .option("--timeout <seconds>", "graceful shutdown time before the VM is forced off", "30")
     .action(
       act(async (name: string, o: { purgeInbox?: boolean; timeout: string }, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { destroyAgent } = await import("../ops/destroy.js");
-        const r = await destroyAgent(ctx, {
-          name,
+        const { api, out } = cliOf(cmd);
+        const r = await api.destroy(name, {
           purgeInbox: Boolean(o.purgeInbox),
           shutdownTimeoutMs:
             parseNumberFlag("--timeout", o.timeout, { min: 0, max: 3600, fraction: true, unit: "seconds" }) *
             1000,
         });
-        ctx.out.result(
+        out.result(
           r,
           () =>
             `${name}: destroyed (VM ${r.stopped.replace("-", " ")}); inbox ${r.inboxKept ? `kept at ${r.inbox}` : "deleted"}`,

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 import { formatTable } from "./status.js";
 
 const MARK = { pass: "ok", warn: "WARN", fail: "FAIL" } as const;
@@ -10,10 +10,9 @@ export function registerDoctor(program: Command): void {
     .description("check the host: libvirt, QEMU, KVM or TCG, virtiofsd, read-only global, tools, disk space")
     .action(
       act(async (_o: unknown, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { runDoctor } = await import("../ops/doctor.js");
-        const r = await runDoctor(ctx);
-        ctx.out.result(r, () => {
+        const { api, out } = cliOf(cmd);
+        const r = await api.doctor();
+        out.result(r, () => {
           const table = formatTable(
             ["CHECK", "STATUS", "DETAIL"],
             r.checks.map((c) => [c.check, MARK[c.status], c.detail]),

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { escapeText } from "../core/terminal-text.js";
 import { formatBytes } from "../core/units.js";
 import type { InboxUsage } from "../ops/du.js";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 import { parseNumberFlag } from "./number-flags.js";
 
 function text(u: InboxUsage): string {
@@ -27,20 +27,19 @@ export function registerDu(program: Command): void {
     .action(
       act(async (names: string[], o: { check: boolean; top: string }, cmd: Command) => {
         const top = parseNumberFlag("--top", o.top, { min: 0, max: 10_000 });
-        const ctx = contextOf(cmd);
-        const { du, needsAttention } = await import("../ops/du.js");
-        const usage = await du(ctx, names, top);
-        const flagged = usage.filter(needsAttention);
+        const { api, out } = cliOf(cmd);
+        const r = await api.du(names, { top });
+        const usage = r.inboxes;
+        const flagged = usage.filter((u) => u.full || !u.enforced);
         for (const u of flagged)
-          ctx.out.warn(
+          out.warn(
             u.full
               ? `${u.agent}'s inbox is full: ${formatBytes(u.usedBytes ?? 0)} of ${formatBytes(u.limitBytes ?? 0)} (grow it: agentshare resize ${u.agent} --quota SIZE, or prune)`
               : `${u.agent}'s inbox has no enforced limit: ${u.problem ?? "unknown"}`,
           );
-        const failed = o.check && flagged.length > 0;
-        ctx.out.result({ ok: !failed, inboxes: usage }, () =>
-          usage.length ? usage.map(text).join("\n") : "no inboxes",
-        );
+        const failed = o.check && !r.ok;
+        // ok: false whenever an inbox needs attention; only --check turns that into exit 1
+        out.result(r, () => (usage.length ? usage.map(text).join("\n") : "no inboxes"));
         return failed ? 1 : undefined;
       }),
     );

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { parseDuration } from "../core/units.js";
 import { UsageError } from "../errors.js";
 import type { ExecRequest } from "../ops/exec.js";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 
 /** What a shell reports for a writer killed by SIGPIPE: our output's reader went away. */
 const EXIT_SIGPIPE = 141;
@@ -62,16 +62,29 @@ export function registerExec(program: Command): void {
     .addHelpText("after", "\nExample: agentshare exec web1 -- python3 task.py --fast")
     .action(
       act(async (name: string, argv: string[], f: ExecFlags, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { execInAgent } = await import("../ops/exec.js");
+        const { api } = cliOf(cmd);
         const ac = new AbortController();
         const stop = () => ac.abort();
         process.stdout.on("error", stop); // e.g. EPIPE from `| head`: end the session, like ssh does
-        const req = { ...parseExecFlags(name, argv, f), forwardSignals: true, abort: ac.signal };
+        const req = parseExecFlags(name, argv, f);
         const stdin = f.stdin ? process.stdin : undefined;
         try {
-          const r = await execInAgent(ctx, req, { stdout: process.stdout, stderr: process.stderr, stdin });
-          return r.aborted ? EXIT_SIGPIPE : r.exitCode;
+          const r = await api.exec(name, argv, {
+            user: req.user,
+            run: req.run,
+            host: req.host,
+            port: req.port,
+            timeoutMs: req.timeoutMs,
+            forwardSignals: true,
+            signal: ac.signal,
+            stdout: process.stdout,
+            stderr: process.stderr,
+            stdin,
+          });
+          return r.exitCode;
+        } catch (err) {
+          if (ac.signal.aborted) return EXIT_SIGPIPE;
+          throw err;
         } finally {
           process.stdout.removeListener("error", stop);
           if (stdin) stdin.destroy(); // the command may end before our stdin does

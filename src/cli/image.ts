@@ -5,7 +5,7 @@ import { DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SIZE } from "../core/image-recipe.js"
 import { DEFAULT_IMAGE_CACHE } from "../core/paths.js";
 import type { BuildImageResult } from "../ops/image-build.js";
 import type { ImageListEntry } from "../ops/image.js";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 
 interface BuildFlags {
   rebuild: boolean;
@@ -60,16 +60,15 @@ function registerBuild(image: Command): void {
     .option("--no-cache", "neither read nor write the image cache")
     .action(
       act(async (name: string | undefined, f: BuildFlags, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { buildImage } = await import("../ops/image-build.js");
-        const r = await buildImage(ctx, {
+        const { api, out } = cliOf(cmd);
+        const r = await api.buildImage({
           name: name ?? DEFAULT_IMAGE_NAME,
           rebuild: f.rebuild,
           mirror: f.mirror,
           size: f.size,
           cacheDir: f.cache ? f.cacheDir : null,
         });
-        ctx.out.result(r, () => buildText(r));
+        out.result(r, () => buildText(r));
       }),
     );
 }
@@ -83,10 +82,9 @@ export function registerImage(program: Command): void {
     .description("list the built images (name, size, build time, kernel)")
     .action(
       act(async (_o: unknown, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { listImages } = await import("../ops/image.js");
-        const list = await listImages(ctx.host, ctx.paths.imagesDir);
-        ctx.out.result(list, () => listText(list, ctx.paths.imagesDir));
+        const { api, out } = cliOf(cmd);
+        const list = await api.listImages();
+        out.result(list, () => listText(list, api.paths.imagesDir));
       }),
     );
   image
@@ -94,10 +92,9 @@ export function registerImage(program: Command): void {
     .description("remove a built image (its qcow2, kernel, initrd and metadata)")
     .action(
       act(async (name: string, _o: unknown, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { removeImage } = await import("../ops/image.js");
-        const removed = await removeImage(ctx, name);
-        ctx.out.result({ name, removed }, () => `removed image ${name}: ${removed.join(", ")}`);
+        const { api, out } = cliOf(cmd);
+        const r = await api.removeImage(name);
+        out.result(r, () => `removed image ${name}: ${r.removed.join(", ")}`);
       }),
     );
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 
 export function registerInit(program: Command): void {
   program
@@ -11,19 +11,9 @@ export function registerInit(program: Command): void {
     )
     .action(
       act(async (o: { mount: boolean }, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { initTree } = await import("../ops/init.js");
-        const { bindReadOnly } = await import("../adapters/mount.js");
-        const { mountAllInboxes } = await import("../ops/inbox.js");
-        const r = await initTree({
-          paths: ctx.paths,
-          host: ctx.host,
-          mount: o.mount,
-          isRoot: process.getuid?.() === 0,
-          bindReadOnly: (src, dst) => bindReadOnly(ctx.host, src, dst),
-          mountInboxes: () => mountAllInboxes(ctx.host, ctx.paths),
-        });
-        ctx.out.result(r, () =>
+        const { api, out } = cliOf(cmd);
+        const r = await api.init({ mount: o.mount });
+        out.result(r, () =>
           [
             `host tree at ${r.root}, state in ${r.stateDir}`,
             r.created.length ? `created: ${r.created.join(", ")}` : "nothing to create: already initialised",

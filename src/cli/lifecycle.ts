@@ -1,7 +1,7 @@
 // `agentshare start|stop|restart NAME`: the VM of an existing agent (see src/ops/lifecycle.ts).
 import type { Command } from "commander";
 import type { StartAgentResult, StopAgentResult } from "../ops/lifecycle.js";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 import { parseNumberFlag } from "./number-flags.js";
 
 interface Flags {
@@ -38,11 +38,9 @@ export function registerLifecycle(program: Command): void {
     .option("--timeout <seconds>", "how long to wait for ready", "600")
     .action(
       act(async (name: string, o: Flags, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const opts = { name, wait: o.wait !== false, timeoutMs: waitMs(o.timeout) };
-        const { startAgent } = await import("../ops/lifecycle.js");
-        const r = await startAgent(ctx, opts);
-        ctx.out.result(r, () => startText(r));
+        const { api, out } = cliOf(cmd);
+        const r = await api.start(name, { wait: o.wait !== false, timeoutMs: waitMs(o.timeout) });
+        out.result(r, () => startText(r));
       }),
     );
   program
@@ -51,11 +49,9 @@ export function registerLifecycle(program: Command): void {
     .option("--timeout <seconds>", "graceful shutdown time before the VM is forced off", "30")
     .action(
       act(async (name: string, o: Flags, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const opts = { name, shutdownTimeoutMs: stopMs("--timeout", o.timeout) };
-        const { stopAgent } = await import("../ops/lifecycle.js");
-        const r = await stopAgent(ctx, opts);
-        ctx.out.result(r, () => stopText(r));
+        const { api, out } = cliOf(cmd);
+        const r = await api.stop(name, { shutdownTimeoutMs: stopMs("--timeout", o.timeout) });
+        out.result(r, () => stopText(r));
       }),
     );
   withWaitFlags(
@@ -67,16 +63,13 @@ export function registerLifecycle(program: Command): void {
     .option("--stop-timeout <seconds>", "graceful shutdown time before the VM is forced off", "30")
     .action(
       act(async (name: string, o: Flags, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const opts = {
-          name,
+        const { api, out } = cliOf(cmd);
+        const r = await api.restart(name, {
           wait: o.wait !== false,
           timeoutMs: waitMs(o.timeout),
           shutdownTimeoutMs: stopMs("--stop-timeout", o.stopTimeout ?? "30"),
-        };
-        const { restartAgent } = await import("../ops/lifecycle.js");
-        const r = await restartAgent(ctx, opts);
-        ctx.out.result(
+        });
+        out.result(
           r,
           () =>
             `${r.name}: restarted (${r.stopped === "was-stopped" ? "was stopped" : `stopped ${r.stopped}`})${r.ready ? ", ready" : " (not ready yet)"}`,

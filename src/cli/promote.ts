@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import { GLOBAL_SUBDIRS, type GlobalSubdir } from "../core/paths.js";
 import { escapeText } from "../core/terminal-text.js";
 import { formatBytes } from "../core/units.js";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 
 /** Registers `promote`. */
 export function registerPromote(program: Command): void {
@@ -16,13 +16,12 @@ export function registerPromote(program: Command): void {
     .option("--force", "replace an existing file in global (atomically)", false)
     .action(
       act(async (file: string, o: { to: GlobalSubdir; force: boolean }, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { promote } = await import("../ops/promote.js");
-        const r = await promote(ctx, { file, to: o.to, force: o.force });
-        ctx.out.result({ ok: true, ...r }, () =>
+        const { api, out } = cliOf(cmd);
+        const r = await api.promote(file, { to: o.to, force: o.force });
+        out.result(r, () =>
           [
             `${r.replaced ? "replaced" : "promoted"} ${escapeText(r.dest)} (${formatBytes(r.size)})`,
-            `sha256 ${r.sha256}  (check: cd ${ctx.paths.global}/${o.to} && sha256sum -c --strict ${escapeText(r.name)}.sha256)`,
+            `sha256 ${r.sha256}  (check: cd ${api.paths.global}/${o.to} && sha256sum -c --strict ${escapeText(r.name)}.sha256)`,
             r.stagingChecksum === "verified" ? `matched staging/${escapeText(r.name)}.sha256` : "",
           ]
             .filter(Boolean)

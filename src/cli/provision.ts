@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import type { ProvisionOptions } from "../ops/provision.js";
-import { act, contextOf } from "./context.js";
+import type { AgentSettings } from "../api/types.js";
+import { act, cliOf } from "./context.js";
 import { parseNumberFlag } from "./number-flags.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -31,18 +31,39 @@ const FIELD_FLAGS: Array<[flag: string, field: string, help: string]> = [
   ["--inbox-quota <size>", "inboxQuota", "size of the inbox's own file system: a hard limit, e.g. 10G"],
 ];
 
+/** Declares --profile and the config flags provision takes (also used by `render kubevirt`). */
+export function addConfigFlags(cmd: Command): Command {
+  cmd.option("--profile <name>", "VM profile from templates/ (default: the config file's, else default)");
+  for (const [flag, , help] of FIELD_FLAGS) cmd.option(flag, help);
+  return cmd
+    .option("--ssh-key <key>", "authorized public key for the agent user (repeatable)", collect)
+    .option("--no-image", "no disk image (direct kernel boot only)")
+    .option("--no-network", "no network interface");
+}
+
+/** The config overrides among the parsed options: only the flags given. */
+export function configFlagsOf(o: Record<string, unknown>): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  for (const [flag, field] of FIELD_FLAGS) {
+    const key = flag
+      .slice(2)
+      .split(" ")[0]!
+      .replace(/-([a-z])/g, (_m, ch: string) => ch.toUpperCase());
+    if (o[key] !== undefined) flags[field] = o[key];
+  }
+  if (o.sshKey) flags.sshKeys = o.sshKey;
+  if (o.image === false) flags.image = null;
+  if (o.network === false) flags.network = null;
+  return flags;
+}
+
 export function registerProvision(program: Command): void {
   const cmd = program
     .command("provision <name>")
     .description(
       "create an agent: inbox, overlay disk, cloud-init seed, libvirt domain; start it and wait until ready",
-    )
-    .option("--profile <name>", "VM profile from templates/ (default: the config file's, else default)");
-  for (const [flag, , help] of FIELD_FLAGS) cmd.option(flag, help);
-  cmd
-    .option("--ssh-key <key>", "authorized public key for the agent user (repeatable)", collect)
-    .option("--no-image", "no disk image (direct kernel boot only)")
-    .option("--no-network", "no network interface")
+    );
+  addConfigFlags(cmd)
     .option("--dry-run", "write domain.xml, user-data, meta-data to the state dir; touch nothing else")
     .option("--no-start", "define the domain but do not start it")
     .option("--wait", "wait until the guest reports ready (the default)")
@@ -51,32 +72,19 @@ export function registerProvision(program: Command): void {
     .option("--recreate", "replace an existing agent whose spec changed (its inbox is kept)")
     .action(
       act(async (name: string, o: Record<string, unknown>, c: Command) => {
-        const ctx = contextOf(c);
-        const flags: Record<string, unknown> = {};
-        for (const [flag, field] of FIELD_FLAGS) {
-          const key = flag
-            .slice(2)
-            .split(" ")[0]!
-            .replace(/-([a-z])/g, (_m, ch: string) => ch.toUpperCase());
-          if (o[key] !== undefined) flags[field] = o[key];
-        }
-        if (o.sshKey) flags.sshKeys = o.sshKey;
-        if (o.image === false) flags.image = null;
-        if (o.network === false) flags.network = null;
-        const opts: ProvisionOptions = {
-          name,
+        const { api, out } = cliOf(c);
+        const flags = configFlagsOf(o);
+        const r = await api.provision(name, {
           profile: o.profile as string | undefined,
-          flags,
+          settings: flags as AgentSettings,
           dryRun: Boolean(o.dryRun),
           start: o.start !== false,
           wait: o.wait !== false,
           timeoutMs:
             parseNumberFlag("--timeout", String(o.timeout), { min: 1, max: 86_400, unit: "seconds" }) * 1000,
           recreate: Boolean(o.recreate),
-        };
-        const { provision } = await import("../ops/provision.js");
-        const r = await provision(ctx, opts);
-        ctx.out.result(r, () => r.summary);
+        });
+        out.result(r, () => r.summary);
       }),
     );
 }

@@ -1,12 +1,10 @@
 // `agentshare prune [NAME…] [--all]`: delete old runs by the retention policy.
-import type { Host } from "../host/host.js";
 import type { Command } from "commander";
-import { checkAgentName } from "../core/names.js";
 import { escapeText } from "../core/terminal-text.js";
 import { formatBytes } from "../core/units.js";
 import { UsageError } from "../errors.js";
 import type { InboxResult } from "../ops/prune.js";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 import { parseNumberFlag } from "./number-flags.js";
 
 interface PruneFlags {
@@ -56,19 +54,6 @@ export function pruneExitCode(results: readonly InboxResult[]): number | undefin
   return undefined;
 }
 
-async function agentsOf(names: string[], all: boolean, root: string, host: Host): Promise<string[]> {
-  if (all && names.length) throw new UsageError("give agent names or --all, not both");
-  if (!all && !names.length)
-    throw new UsageError("name the agents to prune, or pass --all for every inbox", {
-      hint: "agentshare prune NAME… | agentshare prune --all",
-    });
-  const { assertAgentName } = await import("../ops/agent-name.js");
-  for (const n of names) assertAgentName(n);
-  if (!all) return names;
-  const { listInboxAgents } = await import("../ops/prune-scan.js");
-  return listInboxAgents(host, root, (n) => checkAgentName(n) === undefined);
-}
-
 /** Registers `prune`. */
 export function registerPrune(program: Command): void {
   program
@@ -85,29 +70,27 @@ export function registerPrune(program: Command): void {
     .option("--lock-wait <seconds>", "how long to wait for another prune of the same inbox", "5")
     .action(
       act(async (names: string[], o: PruneFlags, cmd: Command) => {
-        const ctx = contextOf(cmd);
+        const { api, out } = cliOf(cmd);
         const lockWait = parseNumberFlag("--lock-wait", o.lockWait, {
           min: 0,
           max: 86_400,
           fraction: true,
           unit: "seconds",
         });
-        const agents = await agentsOf(names, o.all, ctx.paths.root, ctx.host);
-        const opts = {
-          agents,
+        const r = await api.prune({
+          agents: names,
+          all: o.all,
           dryRun: o.dryRun,
           lockWaitMs: lockWait * 1000,
           keepLast: keepLastOf(o.keepLast),
           maxAge: offOr(o.maxAge),
           maxSize: offOr(o.maxSize),
-        };
-        const { prune } = await import("../ops/prune.js");
-        const results = await prune(ctx, opts);
-        for (const r of results.filter((x) => x.status !== "ok"))
-          ctx.out.warn(`${r.agent}: ${escapeText(r.message ?? r.status)}`);
-        ctx.out.result(
-          { ok: results.every((r) => r.status === "ok"), dryRun: o.dryRun, inboxes: results },
-          () => (results.length ? results.map((r) => text(r, o.dryRun)).join("\n") : "no inboxes"),
+        });
+        const results = r.inboxes;
+        for (const x of results.filter((i) => i.status !== "ok"))
+          out.warn(`${x.agent}: ${escapeText(x.message ?? x.status)}`);
+        out.result(r, () =>
+          results.length ? results.map((x) => text(x, o.dryRun)).join("\n") : "no inboxes",
         );
         return pruneExitCode(results);
       }),

@@ -1,7 +1,7 @@
 // `agentshare resize NAME --quota SIZE`: grow an agent's inbox limit.
 import type { Command } from "commander";
 import { formatBytes } from "../core/units.js";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 
 export function registerResize(program: Command): void {
   program
@@ -10,10 +10,9 @@ export function registerResize(program: Command): void {
     .requiredOption("--quota <size>", "the new size, e.g. 20G")
     .action(
       act(async (name: string, o: { quota: string }, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { resizeInbox } = await import("../ops/resize.js");
-        const r = await resizeInbox(ctx, name, o.quota);
-        ctx.out.result(r, () =>
+        const { api, out } = cliOf(cmd);
+        const r = await api.resize(name, o.quota);
+        out.result(r, () =>
           r.action === "grown"
             ? `${name}: inbox grown from ${formatBytes(r.fromBytes)} to ${formatBytes(r.limitBytes)}`
             : `${name}: inbox is already ${formatBytes(r.limitBytes)}`,

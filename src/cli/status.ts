@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { escapeText } from "../core/terminal-text.js";
 import { formatBytes } from "../core/units.js";
 import type { AgentStatus } from "../ops/status.js";
-import { act, contextOf } from "./context.js";
+import { act, cliOf } from "./context.js";
 
 const COLUMNS = ["NAME", "STATE", "READY", "IP", "INBOX", "RUNS", "LATEST RUN", "EXIT"];
 
@@ -64,10 +64,9 @@ export function registerStatus(program: Command): void {
     .description("list agents: libvirt state, ready, IP, inbox size, runs")
     .action(
       act(async (_o: unknown, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { listAgents } = await import("../ops/status.js");
-        const all = await listAgents(ctx);
-        ctx.out.result(all, () =>
+        const { api, out } = cliOf(cmd);
+        const all = await api.list();
+        out.result(all, () =>
           all.length
             ? formatTable(COLUMNS, all.map(row))
             : "no agents (create one: agentshare provision agent-01)",
@@ -79,10 +78,9 @@ export function registerStatus(program: Command): void {
     .description("one agent's state, readiness, address, inbox and runs")
     .action(
       act(async (name: string, _o: unknown, cmd: Command) => {
-        const ctx = contextOf(cmd);
-        const { agentStatus } = await import("../ops/status.js");
-        const s = await agentStatus(ctx, name);
-        ctx.out.result(s, () =>
+        const { api, out } = cliOf(cmd);
+        const s = await api.status(name);
+        out.result(s, () =>
           Object.entries(s)
             .map(([k, v]) => `${k.padEnd(15)} ${fieldText(v)}`)
             .join("\n"),

@@ -34,6 +34,8 @@ export interface AttachOptions {
   from: "start" | "end";
   tail?: number;
   follow: boolean;
+  /** Resume after this event id (sent as Last-Event-ID from the first connection; from/tail then do not apply). */
+  after?: string;
   /**
    * Catch up through /bytes/<stream> (plain bodies, far faster) while more than a MiB behind,
    * then follow the SSE stream. One stream only (ignored for combined); its data events are
@@ -101,7 +103,7 @@ export function permanentError(status: number | undefined, url: string): Error |
  */
 export async function attach(o: AttachOptions): Promise<AttachResult> {
   const st: State = {
-    lastId: undefined,
+    lastId: o.after,
     events: 0,
     moved: 0,
     bulk: Boolean(o.bulk) && o.stream !== "combined",

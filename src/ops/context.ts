@@ -34,4 +34,6 @@ export interface OpContext {
   run: Runner;
   out: Reporter;
   clock: () => Date;
+  /** The caller gave up: waits end and no new tool starts (the API's `signal`). */
+  signal?: AbortSignal;
 }

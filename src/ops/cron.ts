@@ -27,6 +27,8 @@ export interface CronTargets {
 export interface CronInstallOptions extends CronTargets {
   schedule: string;
   timer: boolean;
+  /** The CLI script the job runs (default: this process's, right when the CLI itself installs). */
+  script?: string;
 }
 
 /** The job: this node, this CLI script, the global options in force, then `prune --all`. */
@@ -54,7 +56,7 @@ export async function cronInstall(
     throw new UsageError(`--schedule: ${problems.join("; ")}`, {
       hint: 'use 5 cron fields, e.g. "17 3 * * *" (03:17 daily)',
     });
-  const job = jobFor(ctx, opts.schedule);
+  const job = jobFor(ctx, opts.schedule, opts.script);
   await ctx.host.ensureStateDir(ctx.paths.stateDir);
   if (opts.timer) return { files: await installTimer(ctx, opts, job), job };
   if ((await ctx.host.lstat(dirname(opts.cronFile)))?.kind !== "dir")

@@ -74,6 +74,7 @@ export async function startAndWait(
     instanceId: stored.instanceId,
     timeoutMs: opts.timeoutMs,
     consoleLog: a.consoleLog,
+    signal: ctx.signal,
     isRunning: async () => (await getDomState(ctx.run, uri, stored.name)) === "running",
     onProgress: (elapsed) => {
       if (elapsed - lastRead > 1000) {

@@ -18,6 +18,8 @@ export interface WaitOptions {
   onProgress?: (elapsedMs: number) => void;
   consoleLog: string;
   now?: () => number;
+  /** Ends the wait early (rejecting with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 /** True when the marker file carries `instanceId` on its first line. */
@@ -49,7 +51,22 @@ export async function failureReported(
   return why || "no reason given";
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Sleeps `ms`; rejects with the signal's reason as soon as it aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return new Promise((r) => setTimeout(r, ms));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
 
 /** Polls until ready; returns the time waited. Times out or fails fast if the VM stops. */
 export async function waitForReady(o: WaitOptions): Promise<number> {
@@ -58,6 +75,7 @@ export async function waitForReady(o: WaitOptions): Promise<number> {
   const poll = o.pollMs ?? 250;
   let checks = 0;
   for (;;) {
+    o.signal?.throwIfAborted();
     if (await markerMatches(o.host, o.marker, o.instanceId)) return now() - start;
     const failure = o.failedMarker && (await failureReported(o.host, o.failedMarker, o.instanceId));
     if (failure)
@@ -74,6 +92,6 @@ export async function waitForReady(o: WaitOptions): Promise<number> {
         hint: `see the console log: ${o.consoleLog}`,
       });
     o.onProgress?.(elapsed);
-    await sleep(poll);
+    await sleep(poll, o.signal);
   }
 }

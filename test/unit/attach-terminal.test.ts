@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createSink } from "../../src/cli/attach-output.js";
+import { publicEvent } from "../../src/api/attach-events.js";
 import { encodeEvent, type StreamEvent } from "../../src/core/sse.js";
 import { describeWithTools } from "../helpers/tools.js";
 import { cleanup, makeBundles, TOKEN, type Bundles } from "./health-server-harness.js";
@@ -21,7 +22,10 @@ const sinkText = (terminal: boolean, events: StreamEvent[]) => {
   const out = new PassThrough();
   const err = new PassThrough();
   const sink = createSink({ label: "a1", json: false, terminal, color: terminal, out, err });
-  for (const ev of events) sink.onEvent(ev);
+  for (const ev of events) {
+    const pub = publicEvent(ev); // what the API's attach hands the CLI
+    if (pub) sink.onEvent(pub);
+  }
   sink.end();
   return { out: String(out.read() ?? ""), err: String(err.read() ?? "") };
 };

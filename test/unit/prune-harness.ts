@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import type { Context } from "../../src/cli/context.js";
+import type { OpContext as Context } from "../../src/ops/context.js";
 import { createOutput } from "../../src/cli/output.js";
 import { localRunner } from "../../src/adapters/runner.js";
 import { localHost } from "../../src/host/local.js";

@@ -86,6 +86,26 @@ describeWithTools(TOOLS)("start, stop, restart and one operation per agent (real
     ).toHaveLength(1);
   });
 
+  it("three concurrent starts start it once; three concurrent destroys destroy it once", async () => {
+    const n = names.racer;
+    const starts = await Promise.all(
+      [1, 2, 3].map(() => cliAsync([...g(), "--json", "start", n, "--timeout", "180"])),
+    );
+    for (const r of starts) expect(r.code, r.stderr).toBe(0);
+    const actions = starts.map((r) => (JSON.parse(r.stdout) as { action: string }).action).sort();
+    expect(actions).toEqual(["already-running", "already-running", "started"]);
+    for (const r of starts) expect(JSON.parse(r.stdout)).toMatchObject({ ready: true });
+    const started = audit().filter((a) => a.verb === "start" && a.agent === n);
+    expect(started.map((a) => a.result)).toEqual(["ready"]);
+    const destroys = await Promise.all(
+      [1, 2, 3].map(() => cliAsync([...g(), "--json", "destroy", n, "--timeout", "0", "--purge-inbox"])),
+    );
+    // the first destroys it; the others wait for it, then find no such agent (66)
+    expect(destroys.map((r) => r.code).sort()).toEqual([0, 66, 66]);
+    expect(domains()).not.toContain(n);
+    expect(audit().filter((a) => a.verb === "destroy" && a.agent === n)).toHaveLength(1);
+  });
+
   it("start waits until ready; a second start says already running", () => {
     const n = names.life;
     const p = cli([...g(), "provision", n, ...guestFlags, "--no-start"]);
