@@ -65,6 +65,25 @@ export default tseslint.config(
     },
   },
   {
+    // ops ask the host seam (ctx.host, src/host/host.ts) for every file and tool operation, so the
+    // same op runs on a local or a remote host; only the host's implementations touch these
+    files: ["src/ops/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["node:fs", "node:fs/*", "fs", "fs/*", "node:child_process", "child_process", "execa"],
+              message:
+                "ops do host work through ctx.host (src/host/host.ts); the package's own files through adapters/controller-files.ts",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // ops are the product's centre; the CLI is one client of them (ARCHITECTURE.md, Layers)
     files: ["src/ops/**/*.ts", "src/adapters/**/*.ts", "src/core/**/*.ts", "src/guest/**/*.ts"],
     rules: {

@@ -17,6 +17,10 @@ import {
   startSshServer,
   type SshServer,
 } from "../../test/unit/ssh-harness.js";
+import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
+
+const host = localHost(localRunner);
 
 const REPS = Number(process.env.BENCH_EXEC_REPS ?? 15);
 const MIB = Number(process.env.BENCH_EXEC_MIB ?? 512);
@@ -54,7 +58,7 @@ async function bundleCli(): Promise<string> {
 }
 
 async function inProcess(s: SshServer): Promise<number> {
-  const k = await loadAgentKeys(s.agentDir);
+  const k = await loadAgentKeys(host, s.agentDir);
   const t0 = performance.now();
   const conn = await sshConnect({
     ...{ host: "127.0.0.1", port: s.port, username: USER, label: "bench" },

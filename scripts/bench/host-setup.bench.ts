@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { buildDomainXml } from "../../src/core/domain-xml.js";
 import { READY_MARKER } from "../../src/core/paths.js";
 import { ensureReadOnlyBind, unmountIfMounted } from "../../src/adapters/mount.js";
+import { localHost } from "../../src/host/local.js";
 import { localRunner as run } from "../../src/adapters/runner.js";
 import { writeSeedIso } from "../../src/adapters/seed-iso.js";
 import * as virsh from "../../src/adapters/virsh.js";
@@ -51,8 +52,12 @@ async function cycle(dir: string, i: number, net: boolean): Promise<[number, num
   for (const sub of ["global/tools", "global-ro", "inbox"]) mkdirSync(join(d, sub), { recursive: true });
   writeFileSync(join(d, "global/tools/hello.txt"), "bench\n");
   chownSync(join(d, "inbox"), 4321, 4321);
-  await ensureReadOnlyBind(run, join(d, "global"), join(d, "global-ro"));
-  await writeSeedIso(run, { userData: "#cloud-config\n", metaData: "instance-id: b\n" }, join(d, "seed.iso"));
+  await ensureReadOnlyBind(localHost(run), join(d, "global"), join(d, "global-ro"));
+  await writeSeedIso(
+    localHost(run),
+    { userData: "#cloud-config\n", metaData: "instance-id: b\n" },
+    join(d, "seed.iso"),
+  );
   const name = `agentshare-bench-${process.pid}-${i}`;
   const cmdline = `console=ttyS0 agentshare.instance=iid-${i} agentshare.poweroff=1${net ? " agentshare.net=1" : ""}`;
   const xml = buildDomainXml({

@@ -6,6 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
 import { createOutput } from "../../src/cli/output.js";
 import { DEFAULT_IMAGE_CACHE, hostPaths } from "../../src/core/paths.js";
 import { buildImage } from "../../src/ops/image-build.js";
@@ -29,6 +30,7 @@ const stateDir = process.env.AGENTSHARE_STATE_DIR ?? "/var/tmp/agentshare-bench-
 await mkdir(stateDir, { recursive: true });
 const ctx = {
   paths: hostPaths("/nonexistent-root", stateDir),
+  host: localHost(localRunner),
   run: localRunner,
   out: createOutput({ json: false }),
   clock: () => new Date(),

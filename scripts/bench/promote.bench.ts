@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
 import type { OpContext as Context } from "../../src/ops/context.js";
 import { createOutput } from "../../src/cli/output.js";
 import { hostPaths } from "../../src/core/paths.js";
@@ -48,6 +49,7 @@ async function main() {
     const ctx: Context = {
       opts,
       paths: hostPaths(root, opts.stateDir),
+      host: localHost(localRunner),
       run: localRunner,
       out: createOutput(opts),
       clock: () => new Date(),

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
 import type { OpContext as Context } from "../../src/ops/context.js";
 import { createOutput } from "../../src/cli/output.js";
 import { hostPaths } from "../../src/core/paths.js";
@@ -49,6 +50,7 @@ async function timePrune(root: string, state: string): Promise<number> {
   const ctx: Context = {
     opts,
     paths: hostPaths(root, state),
+    host: localHost(localRunner),
     run: localRunner,
     out: createOutput(opts),
     clock: () => new Date(),

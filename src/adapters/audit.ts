@@ -2,6 +2,7 @@
 // never rewritten. Every verb that changes shared data or VMs records itself here.
 import { constants, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import type { Host } from "../host/host.js";
 
 export interface AuditRecord {
   verb: string;
@@ -39,12 +40,24 @@ export async function appendAuditLines(
   clock: () => Date = () => new Date(),
 ): Promise<void> {
   if (!records.length) return;
-  const fh = await fsp.open(auditLog, OPEN_FLAGS, 0o600);
+  await appendLinesLocal(
+    auditLog,
+    records.map((r) => buildAuditLine(r, clock())),
+    0o600,
+  );
+}
+
+/**
+ * The local host's appendLines: whole lines, grouped into writes (see appendAuditLines). With no
+ * lines it only opens (creating) and closes: the check that the file may be appended to.
+ */
+export async function appendLinesLocal(path: string, lines: readonly string[], mode: number): Promise<void> {
+  const fh = await fsp.open(path, OPEN_FLAGS, mode);
   try {
     let group: Buffer[] = [];
     let size = 0;
-    for (const record of records) {
-      const line = Buffer.from(buildAuditLine(record, clock()));
+    for (const text of lines) {
+      const line = Buffer.from(text);
       if (size > 0 && size + line.length > AUDIT_WRITE_BYTES) {
         await writeAll(fh, Buffer.concat(group, size));
         group = [];
@@ -53,7 +66,7 @@ export async function appendAuditLines(
       group.push(line);
       size += line.length;
     }
-    await writeAll(fh, Buffer.concat(group, size));
+    if (size) await writeAll(fh, Buffer.concat(group, size));
   } finally {
     await fh.close();
   }
@@ -66,4 +79,19 @@ export async function appendAudit(
   clock: () => Date = () => new Date(),
 ): Promise<void> {
   await appendAuditLines(auditLog, [record], clock);
+}
+
+/** Appends the records' lines through a host (ops use this one: the log is on the VM host). */
+export async function writeAudit(
+  host: Pick<Host, "appendLines">,
+  auditLog: string,
+  records: readonly AuditRecord[],
+  clock: () => Date = () => new Date(),
+): Promise<void> {
+  if (!records.length) return;
+  await host.appendLines(
+    auditLog,
+    records.map((r) => buildAuditLine(r, clock())),
+    0o600,
+  );
 }

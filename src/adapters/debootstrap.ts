@@ -1,9 +1,8 @@
 // debootstrap: the argv builder, the apt-source parser that finds the Debian mirror this
 // host already uses (so the build works wherever apt works), and the thin runner call.
-import { promises as fsp } from "node:fs";
 import { join } from "node:path";
 import { toolError, ToolError } from "../errors.js";
-import type { Runner } from "./runner.js";
+import type { Host } from "../host/host.js";
 
 export interface AptSource {
   types: string[];
@@ -78,14 +77,18 @@ export function pickMirror(sources: readonly AptSource[], suite: string): string
 }
 
 /** Reads /etc/apt/sources.list then sources.list.d/*.{list,sources} (apt's order) and picks the mirror. */
-export async function loadAptMirror(suite: string, aptDir = "/etc/apt"): Promise<string | undefined> {
+export async function loadAptMirror(
+  host: Pick<Host, "readdir" | "readText">,
+  suite: string,
+  aptDir = "/etc/apt",
+): Promise<string | undefined> {
   const files: string[] = [join(aptDir, "sources.list")];
   const d = join(aptDir, "sources.list.d");
-  const names = await fsp.readdir(d).catch(() => [] as string[]);
+  const names = (await host.readdir(d).catch(() => [])).map((e) => e.name);
   for (const n of names.sort()) if (n.endsWith(".list") || n.endsWith(".sources")) files.push(join(d, n));
   const sources: AptSource[] = [];
   for (const f of files) {
-    const text = await fsp.readFile(f, "utf8").catch(() => undefined);
+    const text = await host.readText(f).catch(() => undefined);
     if (text !== undefined)
       sources.push(...(f.endsWith(".sources") ? parseDeb822Sources(text) : parseOneLineSources(text)));
   }
@@ -94,18 +97,18 @@ export async function loadAptMirror(suite: string, aptDir = "/etc/apt"): Promise
 
 /** Runs debootstrap (minutes: downloads and installs every package). Throws a ToolError with its log tail. */
 export async function runDebootstrap(
-  run: Runner,
+  host: Pick<Host, "run" | "readText">,
   tool: string,
   spec: DebootstrapSpec,
   timeoutMs = 45 * 60_000,
 ): Promise<void> {
   const argv = debootstrapArgv(spec);
-  const r = await run(tool, argv, {
+  const r = await host.run(tool, argv, {
     timeoutMs,
     env: { ...process.env, LC_ALL: "C" } as Record<string, string>,
   });
   if (r.exitCode === 0) return;
-  const log = await fsp.readFile(join(spec.dir, "debootstrap", "debootstrap.log"), "utf8").catch(() => "");
+  const log = await host.readText(join(spec.dir, "debootstrap", "debootstrap.log")).catch(() => "");
   throw toolError(
     ["debootstrap", ...argv],
     { exitCode: r.exitCode, stderr: `${r.stderr}\n${log.split("\n").slice(-8).join("\n")}` },
@@ -124,6 +127,7 @@ export const BUILD_TOOLS: Readonly<Record<string, string>> = {
 
 /** Absolute paths of the build tools (sbin included even when PATH lacks it); a ToolError names what to install. */
 export async function findBuildTools(
+  host: Pick<Host, "access">,
   dirs = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"],
 ): Promise<Record<string, string>> {
   const path = [...(process.env.PATH ?? "").split(":").filter(Boolean), ...dirs];
@@ -131,7 +135,10 @@ export async function findBuildTools(
   const missing: string[] = [];
   for (const [tool, pkg] of Object.entries(BUILD_TOOLS)) {
     const hit = await Promise.any(
-      path.map(async (p) => (await fsp.access(join(p, tool), 1), join(p, tool))),
+      path.map(async (p) => {
+        if (!(await host.access(join(p, tool), "exec"))) throw new Error("not here");
+        return join(p, tool);
+      }),
     ).catch(() => undefined);
     if (hit) found[tool] = hit;
     else missing.push(pkg);

@@ -24,12 +24,18 @@ export function tempNameFor(path: string): string {
  * Writes `data` to `path` atomically: temp file in the same folder, fsync, rename, fsync folder.
  * A reader sees the old content or the new, never a mix; a crash leaves at most a dot-temp file.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  owner?: { uid: number; gid: number },
+): Promise<void> {
   const tmp = tempNameFor(path);
   const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     await fh.writeFile(data);
-    await fh.chmod(mode);
+    if (owner) await fh.chown(owner.uid, owner.gid);
+    await fh.chmod(mode); // after chown, which may clear setuid/setgid bits
     await fh.sync();
   } catch (err) {
     await fh.close();

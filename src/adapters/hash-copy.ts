@@ -10,27 +10,11 @@ import { dirname } from "node:path";
 import type { BigIntStats } from "node:fs";
 import { DataError, TempFailError } from "../errors.js";
 import { fsyncDir, tempNameFor } from "./fs.js";
+import type { HashCopyOptions, HashCopyResult } from "../host/host.js";
 
 const CHUNK = 4 * 1024 * 1024;
 
-export interface HashCopyOptions {
-  mode: number;
-  /** Replace an existing destination atomically; otherwise an existing one is a DataError. */
-  replace: boolean;
-  /** Refuse sources longer than this many bytes (checked while reading, so growth is caught). */
-  maxBytes?: number;
-  /** Message for an existing destination when `replace` is false. */
-  existsHint?: string;
-  /** Names the source in errors, e.g. "staging/report.md". */
-  label?: string;
-  /** Runs after the temp file is complete and before it is placed; throwing discards it. */
-  beforePlace?: (result: HashCopyResult) => void | Promise<void>;
-}
-
-export interface HashCopyResult {
-  sha256: string;
-  size: number;
-}
+export type { HashCopyOptions, HashCopyResult };
 
 /**
  * Reads, hashes and writes with three rotating buffers so the next read and the previous

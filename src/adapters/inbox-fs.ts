@@ -10,6 +10,7 @@ import { basename } from "node:path";
 import { toolError } from "../errors.js";
 import type { MountEntry } from "../core/mountinfo.js";
 import type { Runner } from "./runner.js";
+import type { FsSpace, Host } from "../host/host.js";
 
 /** Options every inbox mount must carry; the first four are the safety ones doctor checks. */
 export const INBOX_SAFE_OPTIONS = ["nosuid", "nodev", "noexec", "nosymfollow"] as const;
@@ -62,14 +63,9 @@ async function run(r: Runner, file: string, argv: string[], hint: string): Promi
 }
 
 /** Makes a sparse image of `bytes` and an empty ext4 in it; the caller renames it into place. */
-export async function makeInboxImage(r: Runner, image: string, bytes: number): Promise<void> {
-  const fh = await fsp.open(image, "wx", 0o600);
-  try {
-    await fh.truncate(bytes);
-  } finally {
-    await fh.close();
-  }
-  await run(r, "mkfs.ext4", mkfsInboxArgv(image), "install e2fsprogs (host-setup)");
+export async function makeInboxImage(host: Host, image: string, bytes: number): Promise<void> {
+  await host.createSparse(image, bytes, 0o600);
+  await run(host.run, "mkfs.ext4", mkfsInboxArgv(image), "install e2fsprogs (host-setup)");
 }
 
 export async function mountInboxImage(r: Runner, image: string, target: string): Promise<void> {
@@ -97,7 +93,7 @@ export async function unmountInbox(r: Runner, target: string): Promise<void> {
   await run(r, "umount", [target], "is the agent's VM still running? stop or destroy it first");
 }
 
-/** The image file behind a loop device such as /dev/loop3, from sysfs; undefined if none. */
+/** The image file behind a loop device such as /dev/loop3, from sysfs; undefined if none (the local host's). */
 export async function loopBackingFile(device: string): Promise<string | undefined> {
   if (!/^\/dev\/loop\d+$/.test(device)) return undefined;
   try {
@@ -113,12 +109,13 @@ export async function loopBackingFile(device: string): Promise<string | undefine
  * ext4 online. The kernel asks for CAP_SYS_RESOURCE (missing in some containers: then EPERM).
  */
 export async function growInboxOnline(
-  r: Runner,
+  host: Host,
   image: string,
   device: string,
   bytes: number,
 ): Promise<void> {
-  await fsp.truncate(image, bytes);
+  const r = host.run;
+  await host.truncate(image, bytes);
   await run(r, "losetup", ["-c", device], "losetup is in util-linux");
   await run(
     r,
@@ -129,8 +126,9 @@ export async function growInboxOnline(
 }
 
 /** Grows an unmounted inbox image: the file, a forced check (resize2fs wants one), then ext4. */
-export async function growInboxOffline(r: Runner, image: string, bytes: number): Promise<void> {
-  await fsp.truncate(image, bytes);
+export async function growInboxOffline(host: Host, image: string, bytes: number): Promise<void> {
+  const r = host.run;
+  await host.truncate(image, bytes);
   const fsck = await r("e2fsck", ["-f", "-p", image]);
   if (fsck.exitCode !== 0 && fsck.exitCode !== 1)
     // 1: errors corrected
@@ -138,15 +136,9 @@ export async function growInboxOffline(r: Runner, image: string, bytes: number):
   await run(r, "resize2fs", [image], "resize2fs is in e2fsprogs");
 }
 
-export interface FsSpace {
-  sizeBytes: number;
-  usedBytes: number;
-  availBytes: number;
-  inodes: number;
-  inodesFree: number;
-}
+export type { FsSpace };
 
-/** Space of the file system holding `path`, from statfs(2): constant time, whatever is inside. */
+/** Space of the file system holding `path`, from statfs(2): constant time, whatever is inside (the local host's). */
 export async function fsSpace(path: string): Promise<FsSpace> {
   const s = await fsp.statfs(path);
   return {

@@ -4,14 +4,9 @@
 import { constants, promises as fsp } from "node:fs";
 import { dirname, join } from "node:path";
 import { ensureDir, ensureStateDir } from "./fs.js";
+import type { HeldLock, LockAttempt } from "../host/host.js";
 
-export interface HeldLock {
-  path: string;
-  release(): Promise<void>;
-}
-
-export type LockAttempt =
-  { ok: true; lock: HeldLock } | { ok: false; holder: number | undefined; path: string };
+export type { HeldLock, LockAttempt };
 
 export interface LockOptions {
   waitMs?: number;

@@ -5,7 +5,11 @@ import { constants, promises as fsp } from "node:fs";
 import { join } from "node:path";
 import { DataError, ToolError, toolError } from "../errors.js";
 import { bindState, parseMountinfo, type BindState, type MountEntry } from "../core/mountinfo.js";
-import { localRunner, type Runner } from "./runner.js";
+import type { Runner } from "./runner.js";
+import type { Host } from "../host/host.js";
+
+/** What the mount functions ask of the host: its tools, its mount table, path lookups, a write probe. */
+export type MountHost = Pick<Host, "run" | "mountinfo" | "realpath" | "probeWrite">;
 
 export const bindArgv = (source: string, target: string) => ["--bind", source, target];
 export const remountReadOnlyArgv = (target: string) => ["-o", "remount,bind,ro", target];
@@ -20,21 +24,22 @@ export async function loadMountinfo(run: Runner): Promise<MountEntry[]> {
 
 /** True when `target` is a read-only mount point (and, given `source`, a bind mount of that folder). */
 export async function isReadOnlyBind(
+  host: Pick<Host, "mountinfo">,
   target: string,
-  opts: { source?: string; run?: Runner } = {},
+  opts: { source?: string } = {},
 ): Promise<boolean> {
-  const entries = await loadMountinfo(opts.run ?? localRunner);
+  const entries = await host.mountinfo();
   const st = bindState(entries, opts.source ?? target, target);
   return st.mounted && st.readOnly && (opts.source === undefined || st.bindOfSource);
 }
 
 /** ensureReadOnlyBind for `agentshare init`: "already" when the ro bind was in place, else "mounted". */
 export async function bindReadOnly(
-  run: Runner,
+  host: MountHost,
   source: string,
   target: string,
 ): Promise<"mounted" | "already"> {
-  return (await ensureReadOnlyBind(run, source, target)) === "already-read-only" ? "already" : "mounted";
+  return (await ensureReadOnlyBind(host, source, target)) === "already-read-only" ? "already" : "mounted";
 }
 
 async function mount(run: Runner, argv: string[]): Promise<void> {
@@ -51,13 +56,14 @@ export type BindAction = "already-read-only" | "remounted-read-only" | "mounted-
  * `target`. Then checks it: the mount table must say ro and a write must fail with EROFS.
  */
 export async function ensureReadOnlyBind(
-  run: Runner,
+  host: MountHost,
   sourcePath: string,
   targetPath: string,
 ): Promise<BindAction> {
   // mountinfo shows canonical paths: compare those (the folders must exist; ENOENT says which one is missing).
-  const [source, target] = [await fsp.realpath(sourcePath), await fsp.realpath(targetPath)];
-  const before = bindState(await loadMountinfo(run), source, target);
+  const [source, target] = [await host.realpath(sourcePath), await host.realpath(targetPath)];
+  const run = host.run;
+  const before = bindState(await host.mountinfo(), source, target);
   let action: BindAction = "already-read-only";
   if (before.mounted && !before.bindOfSource)
     throw new DataError(`${target} is a mount point, but not a bind mount of ${source}`, {
@@ -71,9 +77,9 @@ export async function ensureReadOnlyBind(
     await mount(run, remountReadOnlyArgv(target));
     if (before.mounted) action = "remounted-read-only";
   }
-  const after = bindState(await loadMountinfo(run), source, target);
+  const after = bindState(await host.mountinfo(), source, target);
   assertReadOnly(after, source, target);
-  const code = await probeWrite(target);
+  const code = await host.probeWrite(target);
   if (code !== "EROFS")
     throw new ToolError(
       `${target} should refuse writes (EROFS), but a test write gave ${code ?? "success"}`,

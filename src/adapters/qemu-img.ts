@@ -1,6 +1,6 @@
 // qemu-img: qcow2 overlays on a base image, and `info --output=json`. Argv builders and the
 // parser are pure; the runner calls are thin.
-import { constants, promises as fsp } from "node:fs";
+import type { Host } from "../host/host.js";
 import { DataError, InternalError, NotFoundError, toolError } from "../errors.js";
 import { parseSize } from "../core/units.js";
 import type { Runner } from "./runner.js";
@@ -122,32 +122,32 @@ const IMAGE_HINT =
 
 /**
  * Checks that `file` is a qcow2 image (overlays are made with `-F qcow2`): a regular file that
- * starts with the qcow2 magic. Opened O_NONBLOCK so a FIFO cannot block. Resolves false when it
+ * starts with the qcow2 magic, read on the host (O_NONBLOCK: a FIFO cannot block). Resolves false when it
  * does not exist (the caller decides whether that matters); DataError for anything else.
  */
-export async function checkQcow2File(file: string): Promise<boolean> {
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return false;
-    throw new DataError(`image ${file} cannot be opened (${code ?? (err as Error).message})`, {
+export async function checkQcow2File(host: Pick<Host, "stat" | "readHead">, file: string): Promise<boolean> {
+  const cannot = (err: unknown) =>
+    new DataError(
+      `image ${file} cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      {
+        hint: IMAGE_HINT,
+      },
+    );
+  const st = await host.stat(file).catch((err: unknown) => {
+    throw cannot(err);
+  });
+  if (!st) return false;
+  if (st.kind !== "file")
+    throw new DataError(`image ${file} is not a regular file${st.kind === "dir" ? " (a directory)" : ""}`, {
       hint: IMAGE_HINT,
     });
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile())
-      throw new DataError(`image ${file} is not a regular file${st.isDirectory() ? " (a directory)" : ""}`, {
-        hint: IMAGE_HINT,
-      });
-    const head = Buffer.alloc(QCOW2_MAGIC.length);
-    const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    if (!isQcow2Header(head.subarray(0, bytesRead)))
-      throw new DataError(`image ${file} is not a qcow2 disk image (no qcow2 header)`, { hint: IMAGE_HINT });
-    return true;
-  } finally {
-    await fh.close();
-  }
+  const head = await host.readHead(file, QCOW2_MAGIC.length).catch((err: unknown) => {
+    throw err instanceof DataError
+      ? new DataError(`image ${file} is not a regular file`, { hint: IMAGE_HINT })
+      : cannot(err);
+  });
+  if (!head) return false;
+  if (!isQcow2Header(Buffer.from(head)))
+    throw new DataError(`image ${file} is not a qcow2 disk image (no qcow2 header)`, { hint: IMAGE_HINT });
+  return true;
 }

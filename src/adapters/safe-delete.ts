@@ -12,6 +12,7 @@ import { DataError } from "../errors.js";
 import { ensureDir, ensureStateDir } from "./fs.js";
 import type { Runner } from "./runner.js";
 import { beneath } from "./safe-open.js";
+import type { MoveOutcome } from "../host/host.js";
 
 /** argv for removing `dir` without following symlinks or leaving its file system. */
 export const rmTreeArgv = (dir: string): string[] => ["-rf", "--one-file-system", "--", dir];
@@ -41,7 +42,7 @@ export async function makeTrashBatch(
   });
 }
 
-export type MoveOutcome = { moved: true } | { moved: false; why: string; vanished?: boolean };
+export type { MoveOutcome };
 
 /** Why an lstat or rename of a victim failed, in words (no /proc/self/fd paths, no raw errno text). */
 export function moveProblem(err: unknown, step: "check" | "move"): string {

@@ -1,10 +1,9 @@
 // The cloud-init NoCloud seed: an ISO 9660 image labelled `cidata` holding user-data, meta-data
 // and optionally network-config, made with genisoimage (xorriso -as mkisofs when only that exists).
-import { promises as fsp } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ToolError, toolError } from "../errors.js";
-import { fsyncDir, tempNameFor } from "./fs.js";
+import { tempNameFor } from "./fs.js";
+import type { Host } from "../host/host.js";
 import type { Runner } from "./runner.js";
 
 export const SEED_VOLUME_ID = "cidata";
@@ -58,16 +57,18 @@ export async function findIsoTool(run: Runner): Promise<IsoTool> {
 
 /**
  * Writes the seed ISO to `output` atomically (temp name beside it, then rename), mode 0600 by
- * default since user-data may carry a token. Local files only: the runner must run on this host.
+ * default since user-data may carry a token. Files and tool both on `host`.
  */
 export async function writeSeedIso(
-  run: Runner,
+  host: Host,
   seed: SeedFiles,
   output: string,
   mode = 0o600,
 ): Promise<IsoTool> {
+  const run = host.run;
   const tool = await findIsoTool(run);
-  const dir = await fsp.mkdtemp(join(tmpdir(), "agentshare-seed-"));
+  // the tool runs on the host, so its inputs go there too
+  const dir = await host.mkdtemp(join(host.tmpDir, "agentshare-seed-"));
   const tmp = tempNameFor(output);
   try {
     const names: Array<[string, string | undefined]> = [
@@ -78,24 +79,19 @@ export async function writeSeedIso(
     const files: string[] = [];
     for (const [name, content] of names) {
       if (content === undefined) continue;
-      await fsp.writeFile(join(dir, name), content, { mode: 0o600 });
+      await host.writeFile(join(dir, name), content, 0o600);
       files.push(join(dir, name));
     }
     const argv = seedIsoArgv(tool, tmp, files);
     const r = await run(tool, argv);
     if (r.exitCode !== 0) throw toolError([tool, ...argv], r);
-    const fh = await fsp.open(tmp, "r+");
-    try {
-      await fh.chmod(mode);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, output);
-    await fsyncDir(dirname(output));
+    await host.chmod(tmp, mode);
+    await host.fsync(tmp);
+    await host.rename(tmp, output);
+    await host.fsync(dirname(output));
     return tool;
   } finally {
-    await fsp.rm(tmp, { force: true });
-    await fsp.rm(dir, { recursive: true, force: true });
+    await host.rm(tmp, { force: true });
+    await host.rm(dir, { recursive: true, force: true });
   }
 }

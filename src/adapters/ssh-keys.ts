@@ -1,11 +1,10 @@
 // SSH keys of an agent, made on the host at provision: the client key the host logs in with, and
 // the guest's host key, pinned on the host before the guest first boots (no trust on first use).
 import { createHash } from "node:crypto";
-import { promises as fsp } from "node:fs";
 import { join } from "node:path";
 import ssh2 from "ssh2";
 import { DataError, InternalError, NotFoundError } from "../errors.js";
-import { writeFileAtomic } from "./fs.js";
+import type { Host } from "../host/host.js";
 
 /** One public key as OpenSSH writes it: `type base64 [comment]`. */
 export interface PublicKey {
@@ -112,16 +111,24 @@ export function makeAgentKeys(name: string): AgentKeyPairs {
  * Writes into `agentDir`: id_ed25519 (0600), id_ed25519.pub and known_hosts (the guest host key,
  * pinned). Replaces any keys there: the seed ISO of the same provision must carry this host key.
  */
-export async function writeAgentKeys(agentDir: string, k: AgentKeyPairs): Promise<void> {
-  await writeFileAtomic(join(agentDir, "id_ed25519"), `${k.clientPrivateKey.trim()}\n`, 0o600);
-  await writeFileAtomic(join(agentDir, "id_ed25519.pub"), `${k.clientPublicKey}\n`, 0o644);
-  await writeFileAtomic(join(agentDir, "known_hosts"), `${k.hostPublicKey}\n`, 0o644);
+export async function writeAgentKeys(
+  host: Pick<Host, "writeFileAtomic">,
+  agentDir: string,
+  k: AgentKeyPairs,
+): Promise<void> {
+  await host.writeFileAtomic(join(agentDir, "id_ed25519"), `${k.clientPrivateKey.trim()}\n`, 0o600);
+  await host.writeFileAtomic(join(agentDir, "id_ed25519.pub"), `${k.clientPublicKey}\n`, 0o644);
+  await host.writeFileAtomic(join(agentDir, "known_hosts"), `${k.hostPublicKey}\n`, 0o644);
 }
 
 /** makeAgentKeys + writeAgentKeys; returns what cloud-init needs for the guest. */
-export async function generateAgentKeys(agentDir: string, name: string): Promise<AgentKeysForGuest> {
+export async function generateAgentKeys(
+  host: Pick<Host, "writeFileAtomic">,
+  agentDir: string,
+  name: string,
+): Promise<AgentKeysForGuest> {
   const k = makeAgentKeys(name);
-  await writeAgentKeys(agentDir, k);
+  await writeAgentKeys(host, agentDir, k);
   return {
     clientPublicKey: k.clientPublicKey,
     hostPrivateKey: k.hostPrivateKey,
@@ -129,9 +136,9 @@ export async function generateAgentKeys(agentDir: string, name: string): Promise
   };
 }
 
-async function readKeyFile(path: string, what: string): Promise<string> {
+async function readKeyFile(host: Pick<Host, "readText">, path: string, what: string): Promise<string> {
   try {
-    return await fsp.readFile(path, "utf8");
+    return await host.readText(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
@@ -143,17 +150,17 @@ async function readKeyFile(path: string, what: string): Promise<string> {
 }
 
 /** Reads the keys generateAgentKeys wrote; NotFoundError when one is missing, DataError when one is bad. */
-export async function loadAgentKeys(agentDir: string): Promise<AgentKeys> {
+export async function loadAgentKeys(host: Pick<Host, "readText">, agentDir: string): Promise<AgentKeys> {
   const keyPath = join(agentDir, "id_ed25519");
   const knownHostsPath = join(agentDir, "known_hosts");
-  const privateKey = await readKeyFile(keyPath, "the agent's SSH key");
+  const privateKey = await readKeyFile(host, keyPath, "the agent's SSH key");
   const parsed = ssh2.utils.parseKey(privateKey);
   if (parsed instanceof Error || !parsed.isPrivateKey())
     throw new DataError(`${keyPath} is not an OpenSSH private key`, {
       hint: "re-provision the agent to make new keys",
     });
   const hostKeys = parseKnownHosts(
-    await readKeyFile(knownHostsPath, "the pinned guest host key"),
+    await readKeyFile(host, knownHostsPath, "the pinned guest host key"),
     knownHostsPath,
   );
   if (hostKeys.length === 0)

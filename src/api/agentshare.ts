@@ -6,6 +6,7 @@
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Runner } from "../adapters/runner.js";
+import { lazyLocalHost } from "../host/lazy.js";
 import { AGENT_NAME_HINT, checkAgentName } from "../core/names.js";
 import {
   checkHostDir,
@@ -219,14 +220,19 @@ export function createAgentshare(options: AgentshareOptions = {}): Agentshare {
   const clock = options.clock ?? (() => new Date());
 
   /** The ops' context for one call. */
-  const ctxOf = (o: CallOptions = {}): OpContext => ({
-    opts,
-    paths,
-    run: abortableRunner(baseRun, o.signal),
-    out: reporterOf(o.onProgress ?? options.onProgress),
-    clock,
-    signal: o.signal,
-  });
+  const ctxOf = (o: CallOptions = {}): OpContext => {
+    const run = abortableRunner(baseRun, o.signal);
+    return {
+      opts,
+      paths,
+      // the VM host's files and tools; the same runner as `run` (src/host/host.ts)
+      host: lazyLocalHost(run),
+      run,
+      out: reporterOf(o.onProgress ?? options.onProgress),
+      clock,
+      signal: o.signal,
+    };
+  };
 
   /** Runs one call: a signal aborted before it starts rejects at once. */
   const call = async <T>(o: CallOptions | undefined, fn: (ctx: OpContext) => Promise<T>): Promise<T> => {
@@ -254,10 +260,11 @@ export function createAgentshare(options: AgentshareOptions = {}): Agentshare {
         const { mountAllInboxes } = await import("../ops/inbox.js");
         return initTree({
           paths,
+          host: ctx.host,
           mount: o.mount !== false,
           isRoot: process.getuid?.() === 0,
-          bindReadOnly: (src, dst) => bindReadOnly(ctx.run, src, dst),
-          mountInboxes: () => mountAllInboxes(ctx.run, paths),
+          bindReadOnly: (src, dst) => bindReadOnly(ctx.host, src, dst),
+          mountInboxes: () => mountAllInboxes(ctx.host, paths),
         });
       }),
 
@@ -410,7 +417,7 @@ export function createAgentshare(options: AgentshareOptions = {}): Agentshare {
         for (const n of names) assertAgentName(n);
         const { listInboxAgents } = await import("../ops/prune-scan.js");
         const agents = o.all
-          ? await listInboxAgents(paths.root, (n) => checkAgentName(n) === undefined)
+          ? await listInboxAgents(ctx.host, paths.root, (n) => checkAgentName(n) === undefined)
           : names;
         const { prune } = await import("../ops/prune.js");
         const dryRun = Boolean(o.dryRun);
@@ -460,9 +467,9 @@ export function createAgentshare(options: AgentshareOptions = {}): Agentshare {
       }),
 
     listImages: (o) =>
-      call(o, async () => {
+      call(o, async (ctx) => {
         const { listImages } = await import("../ops/image.js");
-        return listImages(paths.imagesDir);
+        return listImages(ctx.host, paths.imagesDir);
       }),
 
     removeImage: (name, o) =>

@@ -2,8 +2,6 @@
 // hold <state-dir>/locks/agent-NAME.lock (O_EXCL, the holder's pid; a dead holder's lock is broken).
 // A second caller waits for as long as the holder lives, then does its own work on what the
 // first left (a second provision finds the agent and reports "unchanged").
-import { ensureStateDir } from "../adapters/fs.js";
-import { acquireLock } from "../adapters/lock.js";
 import type { OpContext } from "./context.js";
 
 /** How often a waiter looks again, and how often it says that it is still waiting. */
@@ -12,11 +10,11 @@ const TRY_MS = 1000;
 
 /** Runs `fn` holding agent `name`'s lock, waiting (with a message on stderr) while another holds it. */
 export async function withAgentLock<T>(ctx: OpContext, name: string, fn: () => Promise<T>): Promise<T> {
-  await ensureStateDir(ctx.paths.stateDir);
+  await ctx.host.ensureStateDir(ctx.paths.stateDir);
   const t0 = Date.now();
   let said = false;
   for (;;) {
-    const attempt = await acquireLock(ctx.paths.locksDir, `agent-${name}`, {
+    const attempt = await ctx.host.acquireLock(ctx.paths.locksDir, `agent-${name}`, {
       waitMs: TRY_MS,
       pollMs: POLL_MS,
     });

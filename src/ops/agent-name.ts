@@ -1,8 +1,8 @@
 // The agent-name check every verb runs before it touches anything. Its own module, so verbs that
 // only look an agent up (attach, exec, status, destroy) do not load provision's planning code.
-import { promises as fsp } from "node:fs";
 import { AGENT_NAME_HINT, checkAgentName } from "../core/names.js";
 import { DataError } from "../errors.js";
+import type { Host } from "../host/host.js";
 
 /** Throws DataError (65) naming the rule when the agent name is invalid; touches nothing. */
 export function assertAgentName(name: string): void {
@@ -12,10 +12,16 @@ export function assertAgentName(name: string): void {
 }
 
 /** The agents provisioned here (folders of <state-dir>/agents with a valid name), sorted; none without the folder. */
-export async function provisionedAgentNames(agentsDir: string): Promise<string[]> {
-  const names = await fsp.readdir(agentsDir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") return [] as string[];
+export async function provisionedAgentNames(
+  host: Pick<Host, "readdir">,
+  agentsDir: string,
+): Promise<string[]> {
+  const entries = await host.readdir(agentsDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [];
     throw err;
   });
-  return names.filter((n) => checkAgentName(n) === undefined).sort();
+  return entries
+    .map((e) => e.name)
+    .filter((n) => checkAgentName(n) === undefined)
+    .sort();
 }

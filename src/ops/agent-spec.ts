@@ -11,6 +11,7 @@ import type { HostPaths } from "../core/paths.js";
 import { agentPaths } from "../core/paths.js";
 import { resolveDomainType } from "../core/domain-type.js";
 import { parseSize } from "../core/units.js";
+import type { Host } from "../host/host.js";
 import type { OpContext } from "./context.js";
 import { loadConfig, type LoadedConfig } from "./config-load.js";
 import { assertAgentName } from "./agent-name.js";
@@ -42,10 +43,10 @@ const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\..*$/,
  * An image built by `agentshare image build` (NAME.qcow2 beside NAME.json, NAME.vmlinuz and
  * NAME.initrd.img) has no bootloader: it boots its own kernel. Any other qcow2 boots its disk.
  */
-async function imageKernelOf(c: AgentConfig, host: HostPaths): Promise<PlanInputs["imageKernel"]> {
+async function imageKernelOf(h: Host, c: AgentConfig, host: HostPaths): Promise<PlanInputs["imageKernel"]> {
   const path = resolveImagePath(c.image, host);
   if (c.kernel || !path?.endsWith(".qcow2")) return undefined;
-  const set = await readImageSet(dirname(path), basename(path, ".qcow2"));
+  const set = await readImageSet(h, dirname(path), basename(path, ".qcow2"));
   return set && { path: set.files.vmlinuz, initrd: set.files.initrd, cmdline: set.meta.cmdline };
 }
 
@@ -72,7 +73,7 @@ export async function loadAgentConfig(
     flags: opts.flags,
   });
   const imagePath = resolveImagePath(loaded.config.agent.image, ctx.paths);
-  if (imagePath) await checkQcow2File(imagePath);
+  if (imagePath) await checkQcow2File(ctx.host, imagePath);
   return loaded;
 }
 
@@ -83,10 +84,10 @@ export async function prepareAgent(
   loaded?: LoadedConfig,
 ): Promise<PreparedAgent> {
   loaded ??= await loadAgentConfig(ctx, opts);
-  const dt = resolveDomainType(loaded.config.agent.domainType, await probeKvm());
+  const dt = resolveDomainType(loaded.config.agent.domainType, await probeKvm(ctx.host));
   const now = ctx.clock();
   const keys = makeAgentKeys(opts.name);
-  const imageKernel = await imageKernelOf(loaded.config.agent, ctx.paths);
+  const imageKernel = await imageKernelOf(ctx.host, loaded.config.agent, ctx.paths);
   const forward = loaded.config.agent.access === "loopback" ? await pickForward() : undefined;
   const inputs: PlanInputs = {
     name: opts.name,

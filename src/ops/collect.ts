@@ -2,10 +2,8 @@
 // path is walked component by component beneath O_NOFOLLOW directory fds, so nothing the
 // guest planted (symlinks, swapped folders, FIFOs) can make the host read outside the inbox.
 import { join } from "node:path";
-import { lstatOrUndefined } from "../adapters/fs.js";
-import { copyHashed, type HashCopyResult } from "../adapters/hash-copy.js";
-import { openFileBeneath } from "../adapters/safe-open.js";
 import type { OpContext } from "./context.js";
+import type { HashCopyResult } from "../host/host.js";
 import { agentPaths } from "../core/paths.js";
 import { checkFileName, splitRelativePath } from "../core/staging-names.js";
 import { formatBytes } from "../core/units.js";
@@ -48,24 +46,24 @@ function checkInput(opts: CollectOptions): { parts: string[]; name: string } {
 export async function collect(ctx: OpContext, opts: CollectOptions): Promise<CollectResult> {
   const { parts, name } = checkInput(opts);
   const { inbox } = agentPaths(ctx.paths, opts.agent);
-  const staging = await lstatOrUndefined(ctx.paths.staging);
-  if (!staging?.isDirectory())
+  const staging = await ctx.host.lstat(ctx.paths.staging);
+  if (staging?.kind !== "dir")
     throw new NotFoundError(`${ctx.paths.staging} is not a directory`, {
       hint: "create the host tree first: `agentshare init`",
     });
-  await inboxDevice(inbox);
+  await inboxDevice(ctx.host, inbox);
   await checkAuditWritable(ctx);
   const source = join(inbox, ...parts);
   const dest = join(ctx.paths.staging, name);
-  const src = await openFileBeneath(inbox, parts, `${opts.agent}-inbox/${parts.join("/")}`);
+  const src = await ctx.host.openFileBeneath(inbox, parts, `${opts.agent}-inbox/${parts.join("/")}`);
   try {
-    const size = (await src.stat()).size;
+    const size = src.size;
     if (size > opts.maxBytes)
       throw new DataError(
         `${opts.agent}-inbox/${parts.join("/")} is ${formatBytes(size)}, over the limit of ${formatBytes(opts.maxBytes)}`,
         { hint: "raise the limit with --max-size" },
       );
-    const copied = await copyHashed(src, dest, {
+    const copied = await ctx.host.copyHashed(src, dest, {
       mode: 0o640,
       replace: opts.force,
       maxBytes: opts.maxBytes,

@@ -1,16 +1,19 @@
 // Config pipeline (I/O part): reads the profile and the config file, then hands the
 // layers to the pure resolveConfig. Built-in < profile < config file < agents.NAME < flags.
-import { constants, promises as fsp } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import yaml from "js-yaml";
+import {
+  listPackageDir,
+  MAX_CONFIG_BYTES,
+  PACKAGE_ROOT,
+  readConfigText,
+  TEMPLATES_DIR,
+} from "../adapters/controller-files.js";
 import { type Config, type ConfigLayer, resolveConfig } from "../core/config.js";
 import { DEFAULT_CONFIG_FILE } from "../core/paths.js";
-import { ConfigError, NotFoundError } from "../errors.js";
+import { ConfigError } from "../errors.js";
 
-/** templates/ and cloud-init/ ship beside dist/ (and beside src/ in a checkout). */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const TEMPLATES_DIR = join(PACKAGE_ROOT, "templates");
+export { MAX_CONFIG_BYTES, PACKAGE_ROOT, TEMPLATES_DIR };
 
 export interface LoadOptions {
   /** --config; when absent the default file is used if it exists. */
@@ -28,58 +31,6 @@ export interface LoadedConfig {
   sources: string[];
 }
 
-/** A config file is a few KiB of YAML; anything over this is the wrong file (or an attack on memory). */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
-
-const CONFIG_HINT = "pass --config the path of a YAML file (default /etc/agentshare/config.yaml)";
-
-function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  return st.isSocket() ? "a socket" : "a device";
-}
-
-/**
- * Reads a config or profile file: opened O_NONBLOCK (a FIFO never blocks the open), fstat'ed,
- * refused unless it is a regular file of at most MAX_CONFIG_BYTES (read with that bound too, so
- * a file growing meanwhile cannot push it over). Undefined when it is absent and not `required`.
- */
-async function readConfigText(file: string, required: boolean): Promise<string | undefined> {
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && !required) return undefined;
-    if (code === "ENOENT")
-      throw new NotFoundError(`config file ${file} does not exist`, {
-        hint: "check the path given to --config",
-      });
-    throw new ConfigError(`cannot read config file ${file}: ${code ?? (err as Error).message}`, [], {
-      hint: CONFIG_HINT,
-    });
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile())
-      throw new ConfigError(`config file ${file} is ${kindOf(st)}, not a regular file`, [], {
-        hint: CONFIG_HINT,
-      });
-    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
-    let n = 0;
-    for (let r = 1; r > 0 && n < buf.length; n += r) r = (await fh.read(buf, n, buf.length - n, n)).bytesRead;
-    if (n > MAX_CONFIG_BYTES || st.size > MAX_CONFIG_BYTES)
-      throw new ConfigError(
-        `config file ${file} is ${Math.max(st.size, n)} bytes, over the limit of ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
-        [],
-        { hint: "a config file is a few KiB of YAML: check that --config names the right file" },
-      );
-    return buf.toString("utf8", 0, n);
-  } finally {
-    await fh.close();
-  }
-}
-
 async function readYaml(file: string, required: boolean): Promise<unknown> {
   const text = await readConfigText(file, required);
   if (text === undefined) return undefined;
@@ -94,7 +45,7 @@ async function readYaml(file: string, required: boolean): Promise<unknown> {
 
 /** Lists the profile names available in templates/. */
 export async function listProfiles(): Promise<string[]> {
-  const names = await fsp.readdir(TEMPLATES_DIR).catch(() => [] as string[]);
+  const names = await listPackageDir(TEMPLATES_DIR);
   return names
     .filter((n) => n.endsWith(".yaml"))
     .map((n) => n.slice(0, -5))

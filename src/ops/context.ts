@@ -1,7 +1,9 @@
-// What an op gets from its caller (the CLI today, the library API next): the host's paths and
-// tool runner, the few global options ops read, where to report progress, and a clock. Ops never
-// see the CLI: src/cli/context.ts builds one of these from the command line (ESLint enforces it).
+// What an op gets from its caller (the CLI today, the library API next): the host's paths, the
+// host itself (files and tools: the seam, src/host/host.ts), the few global options ops read,
+// where to report progress, and a clock. Ops never see the CLI: src/cli/context.ts builds one of
+// these from the command line (ESLint enforces it).
 import type { Runner } from "../adapters/runner.js";
+import type { Host } from "../host/host.js";
 import type { HostPaths } from "../core/paths.js";
 
 export interface OpOptions {
@@ -26,6 +28,9 @@ export interface Reporter {
 export interface OpContext {
   opts: OpOptions;
   paths: HostPaths;
+  /** Every file and tool operation on the VM host goes through here (local or remote). */
+  host: Host;
+  /** The host's tools: the same Runner as `host.run`. */
   run: Runner;
   out: Reporter;
   clock: () => Date;

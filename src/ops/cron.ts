@@ -1,7 +1,6 @@
 // cron install/remove: schedules `agentshare prune --all` with the current node, CLI script
 // and global options, as /etc/cron.d/agentshare or (with --timer, where systemd runs) a
 // systemd service + timer. Installing again replaces the files atomically (idempotent).
-import { promises as fsp } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   buildCronFile,
@@ -11,7 +10,6 @@ import {
   validateSchedule,
   type JobSpec,
 } from "../adapters/cron.js";
-import { ensureStateDir, lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
 import { runChecked } from "../adapters/runner.js";
 import type { OpContext } from "./context.js";
 import { DEFAULT_UNIT_DIR } from "../core/paths.js";
@@ -59,18 +57,18 @@ export async function cronInstall(
       hint: 'use 5 cron fields, e.g. "17 3 * * *" (03:17 daily)',
     });
   const job = jobFor(ctx, opts.schedule, opts.script);
-  await ensureStateDir(ctx.paths.stateDir);
+  await ctx.host.ensureStateDir(ctx.paths.stateDir);
   if (opts.timer) return { files: await installTimer(ctx, opts, job), job };
-  if (!(await lstatOrUndefined(dirname(opts.cronFile)))?.isDirectory())
+  if ((await ctx.host.lstat(dirname(opts.cronFile)))?.kind !== "dir")
     throw new NotFoundError(`${dirname(opts.cronFile)} does not exist`, {
       hint: "install cron (`apt-get install cron`), or use --timer where systemd runs",
     });
-  await writeFileAtomic(opts.cronFile, buildCronFile(job), 0o644);
+  await ctx.host.writeFileAtomic(opts.cronFile, buildCronFile(job), 0o644);
   return { files: [opts.cronFile], job };
 }
 
 async function installTimer(ctx: OpContext, opts: CronInstallOptions, job: JobSpec): Promise<string[]> {
-  if (!(await lstatOrUndefined(opts.systemdMarker)))
+  if (!(await ctx.host.lstat(opts.systemdMarker)))
     throw new ToolError(`systemd is not running on this host (${opts.systemdMarker} does not exist)`, {
       hint: "omit --timer to use cron",
     });
@@ -79,11 +77,11 @@ async function installTimer(ctx: OpContext, opts: CronInstallOptions, job: JobSp
     throw new UsageError(`--schedule "${opts.schedule}" has no exact systemd OnCalendar equivalent`, {
       hint: "use numbers, lists, ranges and */N steps, and not both day fields",
     });
-  await fsp.mkdir(opts.unitDir, { recursive: true });
+  await ctx.host.mkdir(opts.unitDir, { recursive: true, mode: 0o755 });
   const service = join(opts.unitDir, `${UNIT_NAME}.service`);
   const timer = join(opts.unitDir, `${UNIT_NAME}.timer`);
-  await writeFileAtomic(service, buildServiceUnit(job), 0o644);
-  await writeFileAtomic(timer, buildTimerUnit(onCalendar), 0o644);
+  await ctx.host.writeFileAtomic(service, buildServiceUnit(job), 0o644);
+  await ctx.host.writeFileAtomic(timer, buildTimerUnit(onCalendar), 0o644);
   if (opts.unitDir === DEFAULT_UNIT_DIR) {
     await runChecked(ctx.run, "systemctl", ["daemon-reload"]);
     await runChecked(ctx.run, "systemctl", ["enable", "--now", `${UNIT_NAME}.timer`]);
@@ -96,14 +94,14 @@ export async function cronRemove(ctx: OpContext, t: CronTargets): Promise<string
   const removed: string[] = [];
   const timer = join(t.unitDir, `${UNIT_NAME}.timer`);
   if (
-    (await lstatOrUndefined(timer)) &&
+    (await ctx.host.lstat(timer)) &&
     t.unitDir === DEFAULT_UNIT_DIR &&
-    (await lstatOrUndefined(t.systemdMarker))
+    (await ctx.host.lstat(t.systemdMarker))
   )
     await ctx.run("systemctl", ["disable", "--now", `${UNIT_NAME}.timer`]);
   for (const f of [t.cronFile, timer, join(t.unitDir, `${UNIT_NAME}.service`)]) {
-    if (!(await lstatOrUndefined(f))) continue;
-    await fsp.rm(f);
+    if (!(await ctx.host.lstat(f))) continue;
+    await ctx.host.rm(f);
     removed.push(f);
   }
   return removed;

@@ -1,11 +1,8 @@
 // `agentshare destroy NAME`: stop (graceful, then forced), undefine, remove the host-only state.
 // The inbox is kept unless purgeInbox; then it is moved into the trash (rename, same file
 // system) and removed there without following symlinks or crossing mounts.
-import { promises as fsp } from "node:fs";
 import { basename, join } from "node:path";
-import { appendAudit } from "../adapters/audit.js";
-import { lstatOrUndefined } from "../adapters/fs.js";
-import { makeTrashBatch, removeTree } from "../adapters/safe-delete.js";
+import { writeAudit } from "../adapters/audit.js";
 import {
   destroyDomain,
   dumpDomainXml,
@@ -66,14 +63,14 @@ export async function stopDomain(
 
 /** Unmounts and deletes the inbox's file system, then removes its mount point (or an old plain inbox). */
 async function purge(ctx: OpContext, a: AgentPaths): Promise<void> {
-  await removeInboxImage(ctx.run, a);
+  await removeInboxImage(ctx.host, a);
   const inbox = a.inbox;
-  const st = await lstatOrUndefined(inbox);
+  const st = await ctx.host.lstat(inbox);
   if (!st) return;
-  if (!st.isDirectory()) throw new DataError(`${inbox} is not a directory; leaving it alone`);
-  const batch = await makeTrashBatch(ctx.paths.trash, ctx.paths.root, st.dev, "inbox");
-  await fsp.rename(inbox, join(batch, basename(inbox)));
-  const r = await removeTree(ctx.run, batch);
+  if (st.kind !== "dir") throw new DataError(`${inbox} is not a directory; leaving it alone`);
+  const batch = await ctx.host.makeTrashBatch(ctx.paths.trash, ctx.paths.root, st.dev, "inbox");
+  await ctx.host.rename(inbox, join(batch, basename(inbox)));
+  const r = await ctx.host.removeTree(batch);
   if (!r.ok)
     throw new ToolError(`could not remove ${batch}: ${r.stderr.trim()}`, {
       hint: `remove it by hand: rm -rf --one-file-system ${batch}`,
@@ -89,10 +86,10 @@ export async function destroyAgent(ctx: OpContext, o: DestroyOptions): Promise<D
 async function destroyLocked(ctx: OpContext, o: DestroyOptions): Promise<DestroyResult> {
   const a = agentPaths(ctx.paths, o.name);
   const state = await getDomState(ctx.run, ctx.opts.connect, o.name);
-  const hasDir = (await lstatOrUndefined(a.dir)) !== undefined;
+  const hasDir = (await ctx.host.lstat(a.dir)) !== undefined;
   if (state === undefined && !hasDir) {
     // An inbox kept by an earlier destroy can still be purged on its own.
-    const kept = (await lstatOrUndefined(a.inbox)) ?? (await lstatOrUndefined(a.inboxImage));
+    const kept = (await ctx.host.lstat(a.inbox)) ?? (await ctx.host.lstat(a.inboxImage));
     if (!o.purgeInbox || !kept)
       throw new NotFoundError(`no agent named ${o.name}`, {
         hint: kept
@@ -105,11 +102,12 @@ async function destroyLocked(ctx: OpContext, o: DestroyOptions): Promise<Destroy
   const stopped = await stopDomain(ctx, o.name, o.shutdownTimeoutMs);
   if (state !== undefined) await undefineDomain(ctx.run, ctx.opts.connect, o.name);
   // <state-dir>/agents/NAME is host-only (never shared into a VM), so a plain recursive removal is safe.
-  await fsp.rm(a.dir, { recursive: true, force: true });
+  await ctx.host.rm(a.dir, { recursive: true, force: true });
   if (o.purgeInbox) await purge(ctx, a);
-  await appendAudit(
+  await writeAudit(
+    ctx.host,
     ctx.paths.auditLog,
-    { verb: "destroy", agent: o.name, result: "ok", stopped, inboxKept: !o.purgeInbox, inbox: a.inbox },
+    [{ verb: "destroy", agent: o.name, result: "ok", stopped, inboxKept: !o.purgeInbox, inbox: a.inbox }],
     ctx.clock,
   );
   return { name: o.name, stopped, undefined: state !== undefined, inbox: a.inbox, inboxKept: !o.purgeInbox };

@@ -1,6 +1,5 @@
 // `agentshare doctor`: every host prerequisite as pass / warn / fail, each failure with its fix.
 // A `fail` is something provision needs; a `warn` works but is slow, unsafe or degraded.
-import { constants, promises as fsp } from "node:fs";
 import { probeKvm } from "../adapters/kvm.js";
 import { getDomCapabilities, getLibvirtVersion, getNetInfo, type LibvirtVersion } from "../adapters/virsh.js";
 import { resolveDomainType } from "../core/domain-type.js";
@@ -24,20 +23,20 @@ import {
 
 export type { CheckResult, CheckStatus } from "./host-checks.js";
 
-async function freeBytes(path: string): Promise<number | undefined> {
-  const s = await fsp.statfs(path).catch(() => undefined);
-  return s ? s.bavail * s.bsize : undefined;
+async function freeBytes(ctx: OpContext, path: string): Promise<number | undefined> {
+  const s = await ctx.host.statfs(path).catch(() => undefined);
+  return s?.availBytes;
 }
 
-async function kvmChecks(): Promise<CheckResult[]> {
-  const probe = await probeKvm();
+async function kvmChecks(ctx: OpContext): Promise<CheckResult[]> {
+  const probe = await probeKvm(ctx.host);
   const dt = resolveDomainType("auto", probe);
   const out = [
     dt.type === "kvm"
       ? ok("kvm", dt.reason)
       : bad("warn", "kvm", dt.reason, "guests run under TCG (slower); set domainType: qemu to silence this"),
   ];
-  const st = await fsp.stat("/dev/kvm").catch(() => undefined);
+  const st = await ctx.host.stat("/dev/kvm").catch(() => undefined);
   if (st && (st.mode & 0o060) !== 0o060)
     out.push(
       bad(
@@ -106,15 +105,12 @@ async function diskChecks(ctx: OpContext): Promise<CheckResult[]> {
     ["root", ctx.paths.root],
     ["state dir", ctx.paths.stateDir],
   ] as const) {
-    const exists = await fsp.access(path, constants.F_OK).then(
-      () => true,
-      () => false,
-    );
+    const exists = await ctx.host.access(path, "exists");
     if (!exists) {
       out.push(bad("fail", `${what} tree`, `${path} does not exist`, "agentshare init"));
       continue;
     }
-    const free = await freeBytes(path);
+    const free = await freeBytes(ctx, path);
     const low = free !== undefined && free < 5 * 1024 ** 3;
     out.push(
       low
@@ -136,13 +132,13 @@ async function diskChecks(ctx: OpContext): Promise<CheckResult[]> {
  * Also warns when the limits together exceed the free space of the file system holding the images.
  */
 async function inboxChecks(ctx: OpContext): Promise<CheckResult[]> {
-  const names = await provisionedAgentNames(ctx.paths.agentsDir).catch(() => [] as string[]);
+  const names = await provisionedAgentNames(ctx.host, ctx.paths.agentsDir).catch(() => [] as string[]);
   if (!names.length) return [];
   const out: CheckResult[] = [];
   let committed = 0;
   for (const name of names) {
     const a = agentPaths(ctx.paths, name);
-    const space = await inboxSpace(ctx.run, a).catch((e: Error): InboxSpace => ({
+    const space = await inboxSpace(ctx.host, a).catch((e: Error): InboxSpace => ({
       enforced: false,
       full: false,
       problem: e.message,
@@ -167,7 +163,7 @@ async function inboxChecks(ctx: OpContext): Promise<CheckResult[]> {
         `${names.length} inboxes, each its own file system mounted ${INBOX_SAFE_OPTIONS.join(",")}`,
       ),
     );
-  const free = await freeBytes(ctx.paths.inboxesDir);
+  const free = await freeBytes(ctx, ctx.paths.inboxesDir);
   if (free !== undefined && committed > free)
     out.push(
       bad(
@@ -189,7 +185,7 @@ export async function runDoctor(ctx: OpContext): Promise<{ ok: boolean; checks: 
       bad("fail", "libvirtd", version.message.split("\n")[0] ?? "", `${SETUP}; or check --connect`),
     );
   else checks.push(...(await libvirtChecks(ctx, version)));
-  checks.push(...(await kvmChecks()));
+  checks.push(...(await kvmChecks(ctx)));
   checks.push(...(await toolChecks(ctx)));
   checks.push(await checkTreeInitialised(ctx));
   checks.push(await checkGlobalReadOnly(ctx, version instanceof Error ? undefined : version));

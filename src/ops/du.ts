@@ -36,7 +36,7 @@ export async function du(ctx: OpContext, agents: readonly string[], top = 0): Pr
   for (const a of agents) assertAgentName(a);
   const names = agents.length
     ? agents
-    : await listInboxAgents(ctx.paths.root, (n) => checkAgentName(n) === undefined);
+    : await listInboxAgents(ctx.host, ctx.paths.root, (n) => checkAgentName(n) === undefined);
   const out: InboxUsage[] = [];
   for (const agent of names) out.push(await usageOf(ctx, agent, top));
   return out;
@@ -47,14 +47,14 @@ async function usageOf(ctx: OpContext, agent: string, top: number): Promise<Inbo
   const problems: string[] = [];
   let runs = 0;
   try {
-    const scan = await scanInbox(a.inbox);
+    const scan = await scanInbox(ctx.host, a.inbox);
     runs = scan.runNames.length;
     await scan.runsDir?.close();
   } catch (err) {
     if (!(err instanceof DataError) || /^inbox /.test(err.message)) throw err;
     problems.push(err.message);
   }
-  const space = await inboxSpace(ctx.run, a);
+  const space = await inboxSpace(ctx.host, a);
   if (space.problem) problems.push(space.problem);
   const largest = top > 0 && space.enforced ? await largestRuns(ctx, a.inbox, top) : [];
   const usage: InboxUsage = {
@@ -73,7 +73,7 @@ async function usageOf(ctx: OpContext, agent: string, top: number): Promise<Inbo
 }
 
 async function largestRuns(ctx: OpContext, inbox: string, top: number) {
-  const sizes = await measureInbox(ctx.run, inbox);
+  const sizes = await measureInbox(ctx.host, inbox);
   return [...sizes.runs]
     .map(([name, bytes]) => ({ name, bytes }))
     .sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : 1))

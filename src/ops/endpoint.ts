@@ -1,6 +1,5 @@
 // Where an agent's health server is and how to authenticate to it: the guest's address from
 // libvirt's DHCP lease, the port from spec.json, the token from the host-only state dir.
-import { promises as fsp } from "node:fs";
 import { getDomAddresses, getDomState } from "../adapters/virsh.js";
 import { agentPaths } from "../core/paths.js";
 import { NotFoundError, ToolError } from "../errors.js";
@@ -41,7 +40,7 @@ export async function guestAccess(
 export async function resolveAgentEndpoint(ctx: OpContext, name: string): Promise<Endpoint> {
   assertAgentName(name);
   const a = agentPaths(ctx.paths, name);
-  const spec = await readStoredSpec(a.spec);
+  const spec = await readStoredSpec(ctx.host, a.spec);
   if (!spec)
     throw new NotFoundError(`no agent named ${name}`, { hint: "`agentshare list` shows the agents" });
   const state = await getDomState(ctx.run, ctx.opts.connect, name);
@@ -54,6 +53,6 @@ export async function resolveAgentEndpoint(ctx: OpContext, name: string): Promis
     throw new ToolError(`agent ${name} has no IPv4 address in libvirt's DHCP leases yet`, {
       hint: `wait until it is ready (agentshare status ${name}); ${ROUTE_HINT}`,
     });
-  const token = (await fsp.readFile(a.token, "utf8")).trim();
+  const token = (await ctx.host.readText(a.token)).trim();
   return { url: `http://${where.host}:${where.healthPort}`, token };
 }

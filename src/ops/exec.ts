@@ -6,7 +6,6 @@ import { agentPaths } from "../core/paths.js";
 import { buildExecLine, checkShellArgv } from "../core/shell-quote.js";
 import { NotFoundError, ToolError, UsageError } from "../errors.js";
 import { assertAgentName } from "./agent-name.js";
-import { lstatOrUndefined } from "../adapters/fs.js";
 import { sshConnect, sshExec } from "../adapters/ssh.js";
 import { loadAgentKeys } from "../adapters/ssh-keys.js";
 import { guestAccess } from "./endpoint.js";
@@ -65,12 +64,12 @@ const statusHint = (name: string) =>
 
 /** The guest's SSH address: --host/--port, else the loopback forward or its DHCP lease. */
 async function resolvePeer(
-  ctx: Pick<OpContext, "run" | "opts">,
+  ctx: Pick<OpContext, "run" | "opts" | "host">,
   req: ExecRequest,
   specFile: string,
 ): Promise<{ host: string; port: number }> {
   if (req.host !== undefined) return { host: req.host, port: req.port ?? 22 };
-  const where = await guestAccess(ctx, req.name, await readStoredSpec(specFile));
+  const where = await guestAccess(ctx, req.name, await readStoredSpec(ctx.host, specFile));
   if (where === undefined)
     throw new ToolError(`agent ${req.name} has no IPv4 address yet (no DHCP lease on its libvirt network)`, {
       hint: statusHint(req.name),
@@ -79,14 +78,14 @@ async function resolvePeer(
 }
 
 /** Checks the agent, loads its keys, finds its address and logs in (host key checked). */
-async function connectAgent(ctx: Pick<OpContext, "run" | "opts" | "paths">, req: ExecRequest) {
+async function connectAgent(ctx: Pick<OpContext, "run" | "opts" | "paths" | "host">, req: ExecRequest) {
   assertAgentName(req.name);
   const ap = agentPaths(ctx.paths, req.name);
-  if (!(await lstatOrUndefined(ap.dir)))
+  if (!(await ctx.host.lstat(ap.dir)))
     throw new NotFoundError(`no agent ${req.name}: ${ap.dir} does not exist`, {
       hint: `provision it first: \`agentshare provision ${req.name}\` (or check --state-dir)`,
     });
-  const keys = await loadAgentKeys(ap.dir);
+  const keys = await loadAgentKeys(ctx.host, ap.dir);
   const { host, port } = await resolvePeer(ctx, req, ap.spec);
   const peer = {
     host,
@@ -109,7 +108,7 @@ const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
  * key, or the command outlives `timeoutMs`. A remote signal N gives exit code 128+N.
  */
 export async function execInAgent(
-  ctx: Pick<OpContext, "run" | "opts" | "paths">,
+  ctx: Pick<OpContext, "run" | "opts" | "paths" | "host">,
   req: ExecRequest,
   io: ExecStreams,
 ): Promise<ExecOutcome> {

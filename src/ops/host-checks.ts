@@ -1,7 +1,6 @@
 // The host checks that both `doctor` (as a table) and `provision` (before it changes anything)
 // run: one function per fact, each returning pass / warn / fail with the fix, so the two never
 // disagree about what the host needs.
-import { constants, promises as fsp } from "node:fs";
 import { dirname } from "node:path";
 import { isReadOnlyBind } from "../adapters/mount.js";
 import { findSeedIsoTool } from "../adapters/seed-iso.js";
@@ -28,10 +27,7 @@ export const bad = (status: CheckStatus, check: string, detail: string, fix: str
 
 /** init has run: global-ro exists and can be read. */
 export async function checkTreeInitialised(ctx: OpContext): Promise<CheckResult> {
-  const readable = await fsp.access(ctx.paths.globalRo, constants.R_OK).then(
-    () => true,
-    () => false,
-  );
+  const readable = await ctx.host.access(ctx.paths.globalRo, "read");
   if (readable) return ok("host tree", `${ctx.paths.root} is initialised`);
   const root = ctx.opts.root !== "/srv/agentshare" ? ` --root ${ctx.opts.root}` : "";
   return bad(
@@ -64,7 +60,7 @@ export async function checkGlobalReadOnly(
   ctx: OpContext,
   v: LibvirtVersion | undefined,
 ): Promise<CheckResult> {
-  if (await isReadOnlyBind(ctx.paths.globalRo, { source: ctx.paths.global }).catch(() => false))
+  if (await isReadOnlyBind(ctx.host, ctx.paths.globalRo, { source: ctx.paths.global }).catch(() => false))
     return ok("global read-only", `${ctx.paths.globalRo} is a read-only bind mount of ${ctx.paths.global}`);
   if (v && v.libvirt >= 11_000_000)
     return ok("global read-only", `libvirt ${v.libvirtText} enforces <readonly/> on virtiofs`);
@@ -85,7 +81,7 @@ export async function checkGlobalReadOnly(
 export async function checkStateDirTraversable(ctx: OpContext): Promise<CheckResult> {
   const shut: string[] = [];
   for (let dir = ctx.paths.agentsDir; ; dir = dirname(dir)) {
-    const st = await fsp.stat(dir).catch(() => undefined);
+    const st = await ctx.host.stat(dir).catch(() => undefined);
     if (st && (st.mode & 0o001) === 0) shut.unshift(dir);
     if (dir === dirname(dir)) break;
   }

@@ -2,9 +2,7 @@
 // under the images dir; the finished set is renamed into place (metadata last), so an
 // interrupted build never leaves a broken image under the final name. Idempotent: an existing
 // complete set is reused unless `rebuild`, and a cached set with the same recipe key is copied.
-import { promises as fsp } from "node:fs";
-import { appendAudit } from "../adapters/audit.js";
-import { ensureDir, ensureStateDir } from "../adapters/fs.js";
+import { writeAudit } from "../adapters/audit.js";
 import { imageFiles, type ImageFiles, type ImageMeta } from "../core/image-meta.js";
 import { buildImageRecipe, checkImageName, recipeKey } from "../core/image-recipe.js";
 import { parseSize } from "../core/units.js";
@@ -69,43 +67,44 @@ export async function buildImage(ctx: OpContext, o: BuildImageOptions): Promise<
   const recipe = buildImageRecipe(sizeBytes);
   const key = recipeKey(recipe);
   const dir = ctx.paths.imagesDir;
-  await ensureStateDir(ctx.paths.stateDir);
-  await ensureDir(dir, 0o755);
-  const removedStale = await removeStaleWorkDirs(ctx.run, dir);
+  await ctx.host.ensureStateDir(ctx.paths.stateDir);
+  await ctx.host.ensureDir(dir, 0o755);
+  const removedStale = await removeStaleWorkDirs(ctx.host, dir);
   const final = imageFiles(dir, o.name);
   const base = { name: o.name, files: final, removedStale };
-  const existing = o.rebuild ? undefined : await readImageSet(dir, o.name);
+  const existing = o.rebuild ? undefined : await readImageSet(ctx.host, dir, o.name);
   if (existing) {
     const outdated = existing.meta.recipeKey !== key;
     return { ...base, source: "existing", meta: existing.meta, stages: {}, totalSeconds: 0, outdated };
   }
 
   const work = workDirFor(dir, o.name);
-  await removeWorkDir(ctx.run, work);
-  await fsp.mkdir(work, { mode: 0o700 });
+  await removeWorkDir(ctx.host, work);
+  await ctx.host.mkdir(work, { mode: 0o700 });
   const stages = startStages(ctx.out, `image ${o.name}`);
   try {
     const staged = imageFiles(work, "out");
     const cached =
       o.rebuild || !o.cacheDir
         ? undefined
-        : await stages.run("cache", () => loadFromCache(o.cacheDir ?? "", key, staged));
+        : await stages.run("cache", () => loadFromCache(ctx.host, o.cacheDir ?? "", key, staged));
     const meta = cached
       ? { ...cached, name: o.name }
       : await buildFresh(ctx, { o, recipe, key, work, staged, stages });
-    await installSet(staged, final, meta);
+    await installSet(ctx.host, staged, final, meta);
     const source = cached ? ("cache" as const) : ("built" as const);
     const cacheEntry =
       source === "built" && o.cacheDir ? await cacheQuietly(ctx, o.cacheDir, key, final, meta) : undefined;
-    await appendAudit(
+    await writeAudit(
+      ctx.host,
       ctx.paths.auditLog,
-      { verb: "image-build", result: "ok", image: o.name, source, recipeKey: key },
+      [{ verb: "image-build", result: "ok", image: o.name, source, recipeKey: key }],
       ctx.clock,
     );
     return { ...base, source, meta, stages: stages.done(), totalSeconds: stages.total(), cacheEntry };
   } finally {
     stages.stop();
-    await removeWorkDir(ctx.run, work);
+    await removeWorkDir(ctx.host, work);
   }
 }
 
@@ -117,7 +116,7 @@ async function cacheQuietly(
   meta: ImageMeta,
 ) {
   try {
-    return await storeInCache(cacheDir, key, files, meta);
+    return await storeInCache(ctx.host, cacheDir, key, files, meta);
   } catch (err) {
     ctx.out.warn(`could not store the image in the cache ${cacheDir}: ${(err as Error).message}`);
     return undefined;

@@ -1,8 +1,8 @@
 // The image cache shared between state dirs (tests, CI): <cache>/images/<recipe key>/image.*
 // A finished set is copied in after a build and copied out instead of building, so only a
 // change of the recipe (packages, customisations, size) costs a new debootstrap.
-import { promises as fsp } from "node:fs";
 import { join } from "node:path";
+import type { Host } from "../host/host.js";
 import { imageFiles, type ImageFiles, type ImageMeta } from "../core/image-meta.js";
 import { copySetFiles, installSet, readImageSet, verifySet } from "./image-set.js";
 
@@ -11,38 +11,40 @@ export const cacheEntryDir = (cacheDir: string, key: string) => join(cacheDir, "
 
 /** Copies the cached set for `key` into `staged` and checks its sha256; undefined on a miss. */
 export async function loadFromCache(
+  host: Host,
   cacheDir: string,
   key: string,
   staged: ImageFiles,
 ): Promise<ImageMeta | undefined> {
-  const hit = await readImageSet(cacheEntryDir(cacheDir, key), "image");
+  const hit = await readImageSet(host, cacheEntryDir(cacheDir, key), "image");
   if (!hit || hit.meta.recipeKey !== key) return undefined;
-  await copySetFiles(hit.files, staged);
-  await verifySet(staged, hit.meta);
+  await copySetFiles(host, hit.files, staged);
+  await verifySet(host, staged, hit.meta);
   return hit.meta;
 }
 
 /** Stores a finished set under `key` (replacing an older entry); a half-written entry is never visible. */
 export async function storeInCache(
+  host: Host,
   cacheDir: string,
   key: string,
   files: ImageFiles,
   meta: ImageMeta,
 ): Promise<string> {
   const parent = join(cacheDir, "images");
-  await fsp.mkdir(parent, { recursive: true, mode: 0o755 });
+  await host.mkdir(parent, { recursive: true, mode: 0o755 });
   const tmp = join(parent, `.${key}.tmp-${process.pid}`);
-  await fsp.rm(tmp, { recursive: true, force: true });
-  await fsp.mkdir(tmp, { mode: 0o755 });
+  await host.rm(tmp, { recursive: true, force: true });
+  await host.mkdir(tmp, { mode: 0o755 });
   try {
     const staged = imageFiles(tmp, "image.tmp");
-    await copySetFiles(files, staged);
-    await installSet(staged, imageFiles(tmp, "image"), meta);
+    await copySetFiles(host, files, staged);
+    await installSet(host, staged, imageFiles(tmp, "image"), meta);
     const entry = cacheEntryDir(cacheDir, key);
-    await fsp.rm(entry, { recursive: true, force: true });
-    await fsp.rename(tmp, entry);
+    await host.rm(entry, { recursive: true, force: true });
+    await host.rename(tmp, entry);
     return entry;
   } finally {
-    await fsp.rm(tmp, { recursive: true, force: true });
+    await host.rm(tmp, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,6 @@
 // A fresh image build, stage by stage, inside the work dir: debootstrap → customise →
 // kernel extract → mkfs (no loop mount) → qcow2 convert → checksums. Returns the metadata of
 // the staged set; build.ts installs it under the final names.
-import { promises as fsp } from "node:fs";
 import { join } from "node:path";
 import { findBuildTools, loadAptMirror, runDebootstrap } from "../adapters/debootstrap.js";
 import { convertToQcow2, makeExt4 } from "../adapters/image-disk.js";
@@ -24,9 +23,9 @@ export interface FreshBuild {
   stages: Stages;
 }
 
-async function resolveMirror(o: BuildImageOptions, suite: string): Promise<string> {
+async function resolveMirror(ctx: OpContext, o: BuildImageOptions, suite: string): Promise<string> {
   if (o.mirror) return o.mirror.replace(/\/+$/, "");
-  const m = await loadAptMirror(suite);
+  const m = await loadAptMirror(ctx.host, suite);
   if (m) return m;
   throw new ConfigError(
     `no Debian mirror for ${suite} main in /etc/apt/sources.list or /etc/apt/sources.list.d/`,
@@ -43,39 +42,31 @@ export async function buildFresh(ctx: OpContext, b: FreshBuild): Promise<ImageMe
     throw new ToolError("building an image needs root (debootstrap installs packages in a chroot)", {
       hint: "run it as root: sudo agentshare image build",
     });
-  const tools = await findBuildTools();
-  const mirror = await resolveMirror(b.o, b.recipe.suite);
+  const tools = await findBuildTools(ctx.host);
+  const mirror = await resolveMirror(ctx, b.o, b.recipe.suite);
   const root = join(b.work, "root");
   const { recipe, stages, staged } = b;
   const spec = { suite: recipe.suite, variant: recipe.variant, packages: recipe.packages, dir: root, mirror };
-  await stages.run("debootstrap", () => runDebootstrap(ctx.run, tools.debootstrap ?? "debootstrap", spec));
-  await stages.run("customise", () => customiseTree(root, recipe));
+  await stages.run("debootstrap", () => runDebootstrap(ctx.host, tools.debootstrap ?? "debootstrap", spec));
+  await stages.run("customise", () => customiseTree(ctx.host, root, recipe));
   const kernel = await stages.run("kernel", async () => {
-    const k = await findKernel(root);
-    await fsp.copyFile(k.vmlinuz, staged.vmlinuz);
-    await fsp.copyFile(k.initrd, staged.initrd);
-    return { release: k.release, packages: await readVersions(root, k.release) };
+    const k = await findKernel(ctx.host, root);
+    await ctx.host.copyFile(k.vmlinuz, staged.vmlinuz);
+    await ctx.host.copyFile(k.initrd, staged.initrd);
+    return { release: k.release, packages: await readVersions(ctx.host, root, k.release) };
   });
   const raw = join(b.work, "disk.raw");
   await stages.run("mkfs", async () => {
-    await makeSparseFile(raw, recipe.sizeBytes);
+    await ctx.host.rm(raw, { force: true });
+    await ctx.host.createSparse(raw, recipe.sizeBytes, 0o600);
     await makeExt4(ctx.run, tools["mkfs.ext4"] ?? "mkfs.ext4", root, raw, "rootfs");
-    await fsp.rm(root, { recursive: true, force: true });
+    await ctx.host.rm(root, { recursive: true, force: true });
   });
   const virtual = await stages.run("convert", () =>
     convertToQcow2(ctx.run, tools["qemu-img"] ?? "qemu-img", raw, staged.qcow2),
   );
-  await fsp.rm(raw, { force: true });
+  await ctx.host.rm(raw, { force: true });
   return stages.run("checksum", () => describeSet(ctx, b, { mirror, kernel, virtual }));
-}
-
-async function makeSparseFile(path: string, bytes: number): Promise<void> {
-  const fh = await fsp.open(path, "w", 0o600);
-  try {
-    await fh.truncate(bytes);
-  } finally {
-    await fh.close();
-  }
 }
 
 async function describeSet(
@@ -83,7 +74,7 @@ async function describeSet(
   b: FreshBuild,
   x: { mirror: string; kernel: { release: string; packages: Record<string, string> }; virtual: number },
 ): Promise<ImageMeta> {
-  const size = async (p: string) => (await fsp.stat(p)).size;
+  const size = async (p: string) => (await ctx.host.stat(p))?.size ?? 0;
   const { staged } = b;
   return {
     name: b.o.name,
@@ -101,9 +92,9 @@ async function describeSet(
       initrd: await size(staged.initrd),
     },
     sha256: {
-      qcow2: await sha256File(staged.qcow2),
-      vmlinuz: await sha256File(staged.vmlinuz),
-      initrd: await sha256File(staged.initrd),
+      qcow2: await sha256File(ctx.host, staged.qcow2),
+      vmlinuz: await sha256File(ctx.host, staged.vmlinuz),
+      initrd: await sha256File(ctx.host, staged.initrd),
     },
     stages: b.stages.done(),
   };

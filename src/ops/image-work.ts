@@ -1,8 +1,8 @@
 // The build's work dir (a dot-folder in the images dir, removed at the end or by the next
 // build) and the changes made to the debootstrap tree before it becomes a disk.
-import { promises as fsp } from "node:fs";
 import { dirname, join } from "node:path";
-import { runChecked, type Runner } from "../adapters/runner.js";
+import { runChecked } from "../adapters/runner.js";
+import type { Host } from "../host/host.js";
 import { parseDpkgStatus, pickKernelRelease } from "../core/image-meta.js";
 import type { ImageRecipe } from "../core/image-recipe.js";
 import { ToolError } from "../errors.js";
@@ -13,7 +13,7 @@ const WORK_RE = /^\.(.+)\.build-(\d+)$/;
 export const workDirFor = (imagesDir: string, name: string) =>
   join(imagesDir, `.${name}.build-${process.pid}`);
 
-/** Mount points from /proc/self/mountinfo (field 5, octal escapes decoded). */
+/** Mount points from /proc/self/mountinfo (field 5, octal escapes decoded); kept for its unit test. */
 export function parseMountPoints(mountinfo: string): string[] {
   return mountinfo
     .split("\n")
@@ -32,57 +32,57 @@ const alive = (pid: number) => {
 };
 
 /** Unmounts what an interrupted debootstrap left mounted inside `dir` (proc, sys), then deletes it. */
-export async function removeWorkDir(run: Runner, dir: string): Promise<void> {
-  const info = await fsp.readFile("/proc/self/mountinfo", "utf8").catch(() => "");
-  const inside = parseMountPoints(info)
+export async function removeWorkDir(host: Host, dir: string): Promise<void> {
+  const entries = await host.mountinfo().catch(() => []);
+  const inside = entries
+    .map((e) => e.mountPoint)
     .filter((m) => m.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
-  for (const m of inside) await runChecked(run, "umount", ["-l", m]);
-  await fsp.rm(dir, { recursive: true, force: true });
+  for (const m of inside) await runChecked(host.run, "umount", ["-l", m]);
+  await host.rm(dir, { recursive: true, force: true });
 }
 
 /** Deletes work dirs of builds whose process is gone; returns their names. */
-export async function removeStaleWorkDirs(run: Runner, imagesDir: string): Promise<string[]> {
+export async function removeStaleWorkDirs(host: Host, imagesDir: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const e of await fsp.readdir(imagesDir)) {
+  for (const { name: e } of await host.readdir(imagesDir)) {
     const m = WORK_RE.exec(e);
     if (!m || alive(Number(m[2]))) continue;
-    await removeWorkDir(run, join(imagesDir, e));
+    await removeWorkDir(host, join(imagesDir, e));
     removed.push(e);
   }
   return removed;
 }
 
-async function removeMatching(root: string, pattern: string): Promise<void> {
-  if (!pattern.includes("*")) return fsp.rm(join(root, pattern), { force: true, recursive: true });
+async function removeMatching(host: Host, root: string, pattern: string): Promise<void> {
+  if (!pattern.includes("*")) return host.rm(join(root, pattern), { force: true, recursive: true });
   const dir = dirname(pattern);
   const [prefix = "", suffix = ""] = pattern.slice(dir.length + 1).split("*");
-  const entries = await fsp.readdir(join(root, dir)).catch(() => [] as string[]);
-  for (const e of entries)
+  const entries = await host.readdir(join(root, dir)).catch(() => []);
+  for (const { name: e } of entries)
     if (e.startsWith(prefix) && e.endsWith(suffix))
-      await fsp.rm(join(root, dir, e), { force: true, recursive: true });
+      await host.rm(join(root, dir, e), { force: true, recursive: true });
 }
 
 /** Applies the recipe's files, links and removals to the tree; every linked unit must exist. */
-export async function customiseTree(root: string, recipe: ImageRecipe): Promise<void> {
+export async function customiseTree(host: Host, root: string, recipe: ImageRecipe): Promise<void> {
   for (const f of recipe.files) {
     const p = join(root, f.path);
-    await fsp.mkdir(dirname(p), { recursive: true, mode: 0o755 });
-    await fsp.rm(p, { force: true }); // may be a symlink (e.g. resolv.conf-style) left by a package
-    await fsp.writeFile(p, f.content, { mode: f.mode });
-    await fsp.chmod(p, f.mode);
+    await host.mkdir(dirname(p), { recursive: true, mode: 0o755 });
+    await host.rm(p, { force: true }); // may be a symlink (e.g. resolv.conf-style) left by a package
+    await host.writeFile(p, f.content, f.mode);
   }
   for (const l of recipe.links) {
-    if (l.target !== "/dev/null" && !(await fsp.stat(join(root, l.target)).catch(() => undefined)))
+    if (l.target !== "/dev/null" && !(await host.stat(join(root, l.target)).catch(() => undefined)))
       throw new ToolError(`the image tree has no ${l.target} (wanted by ${l.path})`, {
         hint: "debootstrap did not install the package providing it; check the package list",
       });
     const p = join(root, l.path);
-    await fsp.mkdir(dirname(p), { recursive: true, mode: 0o755 });
-    await fsp.rm(p, { force: true });
-    await fsp.symlink(l.target, p);
+    await host.mkdir(dirname(p), { recursive: true, mode: 0o755 });
+    await host.rm(p, { force: true });
+    await host.symlink(l.target, p);
   }
-  for (const r of recipe.remove) await removeMatching(root, r);
+  for (const r of recipe.remove) await removeMatching(host, root, r);
 }
 
 export interface KernelFiles {
@@ -92,9 +92,9 @@ export interface KernelFiles {
 }
 
 /** Finds the tree's newest kernel and initrd (in /boot); a ToolError when there is none. */
-export async function findKernel(root: string): Promise<KernelFiles> {
+export async function findKernel(host: Host, root: string): Promise<KernelFiles> {
   const boot = join(root, "boot");
-  const release = pickKernelRelease(await fsp.readdir(boot).catch(() => []));
+  const release = pickKernelRelease((await host.readdir(boot).catch(() => [])).map((e) => e.name));
   if (!release)
     throw new ToolError(`no vmlinuz-*/initrd.img-* pair in ${boot}`, {
       hint: "the kernel package or initramfs-tools did not install; see debootstrap's log",
@@ -103,8 +103,12 @@ export async function findKernel(root: string): Promise<KernelFiles> {
 }
 
 /** Installed versions of the kernel, cloud-init and nodejs in the tree. */
-export async function readVersions(root: string, kernelRelease: string): Promise<Record<string, string>> {
-  const status = await fsp.readFile(join(root, "var/lib/dpkg/status"), "utf8");
+export async function readVersions(
+  host: Host,
+  root: string,
+  kernelRelease: string,
+): Promise<Record<string, string>> {
+  const status = await host.readText(join(root, "var/lib/dpkg/status"));
   const names = [
     `linux-image-${kernelRelease}`,
     "linux-image-cloud-amd64",

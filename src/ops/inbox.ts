@@ -5,15 +5,12 @@
 // same file system. Both mounts are nosuid,nodev,noexec,nosymfollow (src/adapters/inbox-fs.ts).
 // Never clobbered: an existing inbox keeps its content; nothing the guest put there is followed,
 // replaced or re-owned.
-import { promises as fsp } from "node:fs";
 import { join } from "node:path";
-import { ensureDir, lstatOrUndefined, tempNameFor } from "../adapters/fs.js";
+import { tempNameFor } from "../adapters/fs.js";
 import {
   bindInbox,
-  fsSpace,
   growInboxOffline,
   growInboxOnline,
-  loopBackingFile,
   makeInboxImage,
   missingSafeOptions,
   mountInboxImage,
@@ -21,8 +18,7 @@ import {
   unmountInbox,
   type FsSpace,
 } from "../adapters/inbox-fs.js";
-import { loadMountinfo } from "../adapters/mount.js";
-import type { Runner } from "../adapters/runner.js";
+import type { Host } from "../host/host.js";
 import type { MountEntry } from "../core/mountinfo.js";
 import { checkAgentName } from "../core/names.js";
 import { agentPaths, INBOX_SUBDIRS, type AgentPaths, type HostPaths } from "../core/paths.js";
@@ -46,33 +42,33 @@ type Inbox = Pick<AgentPaths, "name" | "inbox" | "inboxImage" | "inboxFs" | "inb
 const SHARED = "inbox";
 
 /** The mount on `path` as the mount table shows it (the topmost one), or undefined. */
-export async function mountAt(run: Runner, path: string): Promise<MountEntry | undefined> {
-  const real = await fsp.realpath(path).catch(() => undefined);
+export async function mountAt(host: Host, path: string): Promise<MountEntry | undefined> {
+  const real = await host.realpath(path).catch(() => undefined);
   if (real === undefined) return undefined;
-  return (await loadMountinfo(run)).filter((e) => e.mountPoint === real).at(-1);
+  return (await host.mountinfo()).filter((e) => e.mountPoint === real).at(-1);
 }
 
 /** True when `entry` mounts this agent's image (its `root` folder of it: "/" or "/inbox"). */
-async function isOwnImage(entry: MountEntry, image: string, root: string): Promise<boolean> {
+async function isOwnImage(host: Host, entry: MountEntry, image: string, root: string): Promise<boolean> {
   if (entry.root !== root) return false;
   const [backing, real] = await Promise.all([
-    loopBackingFile(entry.source),
-    fsp.realpath(image).catch(() => image),
+    host.loopBackingFile(entry.source),
+    host.realpath(image).catch(() => image),
   ]);
   return backing === real;
 }
 
 /** Checks a mount is of this image (`root` of it) and carries the safe flags, remounting once when not. */
-async function verifyMount(run: Runner, a: Inbox, path: string, root: string): Promise<MountEntry> {
-  const entry = await mountAt(run, path);
+async function verifyMount(host: Host, a: Inbox, path: string, root: string): Promise<MountEntry> {
+  const entry = await mountAt(host, path);
   if (!entry) throw new ToolError(`${path} is not a mount point after mounting it`);
-  if (!(await isOwnImage(entry, a.inboxImage, root)))
+  if (!(await isOwnImage(host, entry, a.inboxImage, root)))
     throw new DataError(`${path} is a mount point, but not of ${a.inboxImage}`, {
       hint: `see \`findmnt ${path}\`; unmount it, then provision again`,
     });
   if (missingSafeOptions(entry).length === 0) return entry;
-  await remountSafe(run, path, root !== "/");
-  const after = await mountAt(run, path);
+  await remountSafe(host.run, path, root !== "/");
+  const after = await mountAt(host, path);
   const missing = after ? missingSafeOptions(after) : ["the mount itself"];
   if (missing.length)
     throw new ToolError(`${path} could not be mounted with ${missing.join(",")}`, {
@@ -82,82 +78,82 @@ async function verifyMount(run: Runner, a: Inbox, path: string, root: string): P
 }
 
 /** Refuses an inbox path that is not a directory, or a plain folder with content where a mount must go. */
-async function assertPlainMountPoint(inbox: string): Promise<void> {
-  const st = await lstatOrUndefined(inbox);
+async function assertPlainMountPoint(host: Host, inbox: string): Promise<void> {
+  const st = await host.lstat(inbox);
   if (!st) return;
-  if (!st.isDirectory())
+  if (st.kind !== "dir")
     throw new DataError(
-      `${inbox} exists but is not a directory${st.isSymbolicLink() ? " (a symlink)" : ""}`,
+      `${inbox} exists but is not a directory${st.kind === "symlink" ? " (a symlink)" : ""}`,
       {
         hint: "move it out of the way; an inbox must be a real directory",
       },
     );
-  if ((await fsp.readdir(inbox)).length)
+  if ((await host.readdir(inbox)).length)
     throw new DataError(`${inbox} is a plain folder with content, not a size-limited inbox`, {
       hint: `move it aside (mv ${inbox} ${inbox}.old), provision again, then copy back what you need`,
     });
 }
 
 /** Mounts the image (host-only) and binds its inbox/ at the inbox path; each step skipped when done. */
-async function mountBoth(run: Runner, a: Inbox): Promise<MountEntry> {
-  if (!(await mountAt(run, a.inboxFs))) {
-    await ensureDir(a.inboxFs, 0o700);
-    await mountInboxImage(run, a.inboxImage, a.inboxFs);
+async function mountBoth(host: Host, a: Inbox): Promise<MountEntry> {
+  if (!(await mountAt(host, a.inboxFs))) {
+    await host.ensureDir(a.inboxFs, 0o700);
+    await mountInboxImage(host.run, a.inboxImage, a.inboxFs);
   }
-  const fsEntry = await verifyMount(run, a, a.inboxFs, "/");
-  const bound = await mountAt(run, a.inbox);
+  const fsEntry = await verifyMount(host, a, a.inboxFs, "/");
+  const bound = await mountAt(host, a.inbox);
   if (!bound) {
-    await assertPlainMountPoint(a.inbox);
-    await ensureDir(a.inbox, 0o755);
-    await bindInbox(run, join(a.inboxFs, SHARED), a.inbox);
+    await assertPlainMountPoint(host, a.inbox);
+    await host.ensureDir(a.inbox, 0o755);
+    await bindInbox(host.run, join(a.inboxFs, SHARED), a.inbox);
   }
-  await verifyMount(run, a, a.inbox, `/${SHARED}`);
+  await verifyMount(host, a, a.inbox, `/${SHARED}`);
   return fsEntry;
 }
 
 /** Unmounts the bind, then the file system; each only when it is this agent's. */
-async function unmountBoth(run: Runner, a: Inbox): Promise<void> {
+async function unmountBoth(host: Host, a: Inbox): Promise<void> {
   for (const [path, root] of [
     [a.inbox, `/${SHARED}`],
     [a.inboxFs, "/"],
   ] as const) {
-    const entry = await mountAt(run, path);
+    const entry = await mountAt(host, path);
     if (!entry) continue;
-    if (!(await isOwnImage(entry, a.inboxImage, root)))
+    if (!(await isOwnImage(host, entry, a.inboxImage, root)))
       throw new DataError(`${path} is a mount point, but not of ${a.inboxImage}; leaving it alone`, {
         hint: `see \`findmnt ${path}\``,
       });
-    await unmountInbox(run, path);
+    await unmountInbox(host.run, path);
   }
 }
 
 /** A new image: mkfs under a temp name, renamed into place, mounted; inbox/ (uid:gid 0770) and trash/. */
-async function createFs(run: Runner, a: Inbox, bytes: number, uid: number, gid: number): Promise<void> {
+async function createFs(host: Host, a: Inbox, bytes: number, uid: number, gid: number): Promise<void> {
   const tmp = tempNameFor(a.inboxImage);
   try {
-    await makeInboxImage(run, tmp, bytes);
-    await fsp.rename(tmp, a.inboxImage);
+    await makeInboxImage(host, tmp, bytes);
+    await host.rename(tmp, a.inboxImage);
   } catch (err) {
-    await fsp.rm(tmp, { force: true });
+    await host.rm(tmp, { force: true });
     throw err;
   }
-  await ensureDir(a.inboxFs, 0o700);
-  await mountInboxImage(run, a.inboxImage, a.inboxFs);
-  await fsp.rmdir(join(a.inboxFs, "lost+found")).catch(() => undefined);
-  await ensureDir(a.inboxTrash, 0o700);
+  await host.ensureDir(a.inboxFs, 0o700);
+  await mountInboxImage(host.run, a.inboxImage, a.inboxFs);
+  await host.rmdir(join(a.inboxFs, "lost+found"));
+  await host.ensureDir(a.inboxTrash, 0o700);
   const shared = join(a.inboxFs, SHARED);
-  await ensureDir(shared, 0o770);
-  await fsp.lchown(shared, uid, gid);
+  await host.ensureDir(shared, 0o770);
+  await host.chown(shared, { uid, gid });
 }
 
 /** The subfolders, owned by uid:gid; only missing ones are added, nothing existing is touched. */
-async function ensureSubdirs(inbox: string, uid: number, gid: number): Promise<void> {
+async function ensureSubdirs(host: Host, inbox: string, uid: number, gid: number): Promise<void> {
   for (const sub of INBOX_SUBDIRS) {
     const path = join(inbox, sub);
-    if (await lstatOrUndefined(path)) continue;
-    await fsp.mkdir(path, { mode: 0o770 });
-    await fsp.chmod(path, 0o770);
-    await fsp.lchown(path, uid, gid);
+    if (await host.lstat(path)) continue;
+    await host.mkdir(path, { mode: 0o770 });
+    await host.chmod(path, 0o770);
+    await host.chown(path, { uid, gid });
   }
 }
 
@@ -168,47 +164,47 @@ async function ensureSubdirs(inbox: string, uid: number, gid: number): Promise<v
  * Refuses a plain folder with content (an inbox from before limits) and a foreign mount.
  */
 export async function ensureInbox(
-  run: Runner,
+  host: Host,
   inboxesDir: string,
   a: Inbox,
   o: { uid: number; gid: number; limitBytes: number; vmRunning?: boolean },
 ): Promise<InboxResult> {
-  const img = await lstatOrUndefined(a.inboxImage);
-  if (img && !img.isFile())
+  const img = await host.lstat(a.inboxImage);
+  if (img && img.kind !== "file")
     throw new DataError(`${a.inboxImage} is not a regular file`, { hint: "move it out of the way" });
-  const bound = await mountAt(run, a.inbox);
-  if (bound && !(img && (await isOwnImage(bound, a.inboxImage, `/${SHARED}`))))
+  const bound = await mountAt(host, a.inbox);
+  if (bound && !(img && (await isOwnImage(host, bound, a.inboxImage, `/${SHARED}`))))
     throw new DataError(`${a.inbox} is a mount point, but not of ${a.inboxImage}`, {
       hint: `see \`findmnt ${a.inbox}\`; unmount it, then provision again`,
     });
   const wasMounted = bound !== undefined;
   if (!img) {
-    await assertPlainMountPoint(a.inbox);
-    await ensureDir(inboxesDir, 0o700);
-    await createFs(run, a, o.limitBytes, o.uid, o.gid);
+    await assertPlainMountPoint(host, a.inbox);
+    await host.ensureDir(inboxesDir, 0o700);
+    await createFs(host, a, o.limitBytes, o.uid, o.gid);
   }
-  let fsEntry = await mountBoth(run, a);
+  let fsEntry = await mountBoth(host, a);
   const result: InboxResult = {
     action: !img ? "created" : wasMounted ? "already" : "mounted",
     limitBytes: o.limitBytes,
   };
-  const size = (await fsp.stat(a.inboxImage)).size;
+  const size = (await host.stat(a.inboxImage))?.size ?? 0;
   if (size < o.limitBytes) {
-    if (o.vmRunning) await growInboxOnline(run, a.inboxImage, fsEntry.source, o.limitBytes);
+    if (o.vmRunning) await growInboxOnline(host, a.inboxImage, fsEntry.source, o.limitBytes);
     else {
       // Nothing else holds the file system while the VM is stopped: unmount, grow, mount again.
-      await unmountBoth(run, a);
-      await growInboxOffline(run, a.inboxImage, o.limitBytes);
-      fsEntry = await mountBoth(run, a);
+      await unmountBoth(host, a);
+      await growInboxOffline(host, a.inboxImage, o.limitBytes);
+      fsEntry = await mountBoth(host, a);
     }
     result.grownFrom = size;
   } else if (size > o.limitBytes) {
     result.limitBytes = size;
     result.warning = `${a.name}'s inbox is ${formatBytes(size)}, more than inboxQuota ${formatBytes(o.limitBytes)}: file systems are never shrunk (destroy --purge-inbox and provision again to shrink)`;
   }
-  await ensureSubdirs(a.inbox, o.uid, o.gid);
-  const now = await fsp.lstat(a.inbox);
-  if (now.uid !== o.uid || now.gid !== o.gid)
+  await ensureSubdirs(host, a.inbox, o.uid, o.gid);
+  const now = await host.lstat(a.inbox);
+  if (now && (now.uid !== o.uid || now.gid !== o.gid))
     result.ownerMismatch = `${a.inbox} is owned by ${now.uid}:${now.gid}, the agent runs as ${o.uid}:${o.gid}`;
   return result;
 }
@@ -224,10 +220,10 @@ export interface InboxSpace extends Partial<FsSpace> {
 const FULL_BELOW = 1024 * 1024;
 
 /** The inbox's space from the file system itself (statfs): constant time, not a walk the guest can defeat. */
-export async function inboxSpace(run: Runner, a: Inbox): Promise<InboxSpace> {
-  const entry = await mountAt(run, a.inbox);
-  if (!entry || !(await isOwnImage(entry, a.inboxImage, `/${SHARED}`))) {
-    const hasImage = (await lstatOrUndefined(a.inboxImage)) !== undefined;
+export async function inboxSpace(host: Host, a: Inbox): Promise<InboxSpace> {
+  const entry = await mountAt(host, a.inbox);
+  if (!entry || !(await isOwnImage(host, entry, a.inboxImage, `/${SHARED}`))) {
+    const hasImage = (await host.lstat(a.inboxImage)) !== undefined;
     return {
       enforced: false,
       full: false,
@@ -236,7 +232,7 @@ export async function inboxSpace(run: Runner, a: Inbox): Promise<InboxSpace> {
         : "not size-limited (an inbox from before limits): move it aside and provision again",
     };
   }
-  const s = await fsSpace(a.inbox);
+  const s = await host.statfs(a.inbox);
   const missing = missingSafeOptions(entry);
   const space: InboxSpace = { enforced: true, full: s.availBytes < FULL_BELOW || s.inodesFree === 0, ...s };
   if (missing.length) space.problem = `mounted without ${missing.join(",")}: run \`agentshare init\``;
@@ -244,25 +240,25 @@ export async function inboxSpace(run: Runner, a: Inbox): Promise<InboxSpace> {
 }
 
 /** Mounts every inbox image in <state-dir>/inboxes that is not mounted (after a reboot); their names. */
-export async function mountAllInboxes(run: Runner, paths: HostPaths): Promise<string[]> {
-  const files = await fsp.readdir(paths.inboxesDir).catch(() => [] as string[]);
+export async function mountAllInboxes(host: Host, paths: HostPaths): Promise<string[]> {
+  const files = await host.readdir(paths.inboxesDir).catch(() => []);
   const mounted: string[] = [];
-  for (const f of files.sort()) {
+  for (const f of files.map((e) => e.name).sort()) {
     const name = f.endsWith(".ext4") ? f.slice(0, -".ext4".length) : "";
     if (checkAgentName(name) !== undefined) continue;
     const a = agentPaths(paths, name);
-    const was = await mountAt(run, a.inbox);
-    await mountBoth(run, a);
+    const was = await mountAt(host, a.inbox);
+    await mountBoth(host, a);
     if (!was) mounted.push(name);
   }
   return mounted;
 }
 
 /** Unmounts the inbox's file system (when mounted) and deletes its image; the mount point stays. */
-export async function removeInboxImage(run: Runner, a: Inbox): Promise<boolean> {
-  await unmountBoth(run, a);
-  const had = (await lstatOrUndefined(a.inboxImage)) !== undefined;
-  await fsp.rm(a.inboxImage, { force: true });
-  await fsp.rmdir(a.inboxFs).catch(() => undefined);
+export async function removeInboxImage(host: Host, a: Inbox): Promise<boolean> {
+  await unmountBoth(host, a);
+  const had = (await host.lstat(a.inboxImage)) !== undefined;
+  await host.rm(a.inboxImage, { force: true });
+  await host.rmdir(a.inboxFs);
   return had;
 }

@@ -1,13 +1,15 @@
 // `agentshare init`: the host tree and the state dir. Idempotent: a second run creates
 // nothing, changes no mode and never overwrites a file that exists.
-import { promises as fsp } from "node:fs";
 import { dirname, join } from "node:path";
-import { ensureDir, ensureStateDir, STATE_DIR_MODE } from "../adapters/fs.js";
+import { STATE_DIR_MODE } from "../adapters/fs.js";
+import type { Host } from "../host/host.js";
 import { GLOBAL_SUBDIRS, type HostPaths } from "../core/paths.js";
 import { ConfigError } from "../errors.js";
 
 export interface InitDeps {
   paths: HostPaths;
+  /** The host the tree is made on. */
+  host: Host;
   /** false with --no-mount: global-ro stays a plain folder and doctor reports it unprotected. */
   mount: boolean;
   /** Bind-mounts `source` read-only on `target` (idempotent) and proves it with a write that fails. */
@@ -62,9 +64,10 @@ export async function initTree(deps: InitDeps): Promise<InitReport> {
     globalRo: "skipped",
     inboxesMounted: [],
   };
-  await fsp.mkdir(dirname(paths.root), { recursive: true, mode: 0o755 });
+  const { host } = deps;
+  await host.mkdir(dirname(paths.root), { recursive: true, mode: 0o755 });
   for (const [dir, mode] of treeLayout(paths)) {
-    const made = dir === paths.stateDir ? await ensureStateDir(dir) : await ensureDir(dir, mode);
+    const made = dir === paths.stateDir ? await host.ensureStateDir(dir) : await host.ensureDir(dir, mode);
     const list = made ? report.created : report.existing;
     list.push(dir);
   }

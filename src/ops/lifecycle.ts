@@ -3,7 +3,7 @@
 // start: mounts the inbox, starts the VM and (unless --no-wait) waits for this instance's
 // readiness marker; a running agent is a no-op ("already running"). stop: ACPI shutdown, then
 // forced off after the timeout; a stopped agent is a no-op ("already stopped").
-import { appendAudit } from "../adapters/audit.js";
+import { writeAudit } from "../adapters/audit.js";
 import { dumpDomainXml, getDomState } from "../adapters/virsh.js";
 import { agentPaths } from "../core/paths.js";
 import { DataError, NotFoundError } from "../errors.js";
@@ -46,7 +46,7 @@ export interface RestartAgentResult extends StartAgentResult {
 /** The agent's stored spec; NotFoundError (66) when provision never made it, DataError when the domain is not ours. */
 async function findAgent(ctx: OpContext, name: string): Promise<{ stored: StoredSpec; state?: string }> {
   assertAgentName(name);
-  const stored = await readStoredSpec(agentPaths(ctx.paths, name).spec);
+  const stored = await readStoredSpec(ctx.host, agentPaths(ctx.paths, name).spec);
   const state = await getDomState(ctx.run, ctx.opts.connect, name);
   if (!stored)
     throw new NotFoundError(`no agent named ${name}`, {
@@ -62,12 +62,12 @@ async function findAgent(ctx: OpContext, name: string): Promise<{ stored: Stored
 }
 
 const audit = (ctx: OpContext, rec: { verb: string; agent: string; result: string; [k: string]: unknown }) =>
-  appendAudit(ctx.paths.auditLog, rec, ctx.clock);
+  writeAudit(ctx.host, ctx.paths.auditLog, [rec], ctx.clock);
 
 async function startLocked(ctx: OpContext, o: StartOptions): Promise<StartAgentResult> {
   const { stored, state } = await findAgent(ctx, o.name);
   if (state === "running") {
-    const ready = await markerMatches(agentPaths(ctx.paths, o.name).readyMarker, stored.instanceId);
+    const ready = await markerMatches(ctx.host, agentPaths(ctx.paths, o.name).readyMarker, stored.instanceId);
     return { name: o.name, action: "already-running", state, ready };
   }
   let r: StartResult;

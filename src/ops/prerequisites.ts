@@ -1,5 +1,4 @@
 // What provision needs before it changes anything, each failure with the exact fix.
-import { constants, promises as fsp } from "node:fs";
 import { getLibvirtVersion } from "../adapters/virsh.js";
 import { ConfigError, NotFoundError, ToolError } from "../errors.js";
 import type { OpContext } from "./context.js";
@@ -17,13 +16,6 @@ export interface Prerequisites {
   libvirtVersion: number;
   /** Checks that depend on the agent's config: base image, kernel, initrd. */
   checkAgent: (p: PreparedAgent) => Promise<void>;
-}
-
-async function readable(path: string): Promise<boolean> {
-  return fsp.access(path, constants.R_OK).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** A failed host check as the error provision stops with: the check's words, its fix as the hint. */
@@ -56,7 +48,7 @@ export async function checkProvisionPrerequisites(ctx: OpContext): Promise<Prere
     libvirtVersion: version.libvirt,
     checkAgent: async (p) => {
       const c = p.inputs.config;
-      if (p.plan.imagePath && !(await readable(p.plan.imagePath)))
+      if (p.plan.imagePath && !(await ctx.host.access(p.plan.imagePath, "read")))
         throw new NotFoundError(`base image ${p.plan.imagePath} does not exist`, {
           hint: c.image?.startsWith("/")
             ? "check the image path in the config"
@@ -66,7 +58,7 @@ export async function checkProvisionPrerequisites(ctx: OpContext): Promise<Prere
         ["kernel", c.kernel],
         ["initrd", c.initrd],
       ] as const)
-        if (path && !(await readable(path)))
+        if (path && !(await ctx.host.access(path, "read")))
           throw new NotFoundError(`${field} ${path} does not exist or is not readable`, {
             hint: `fix ${field} in the config or flags`,
           });

@@ -3,10 +3,8 @@
 // .meta.json beside it, all mode 0444. Guests see the old file or the new one, never a mix.
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { writeFileAtomic, lstatOrUndefined, readGuestFile } from "../adapters/fs.js";
-import { copyHashed, type HashCopyResult } from "../adapters/hash-copy.js";
-import { openFileNoFollow } from "../adapters/safe-open.js";
 import type { OpContext } from "./context.js";
+import type { HashCopyResult } from "../host/host.js";
 import { buildSha256Line, parseSha256Line } from "../core/checksum-line.js";
 import type { GlobalSubdir } from "../core/paths.js";
 import { checkFileName } from "../core/staging-names.js";
@@ -29,13 +27,13 @@ export interface PromoteResult extends HashCopyResult {
 
 async function checkDirs(ctx: OpContext, to: GlobalSubdir): Promise<string> {
   for (const dir of [ctx.paths.staging, join(ctx.paths.global, to)]) {
-    const st = await lstatOrUndefined(dir);
+    const st = await ctx.host.lstat(dir);
     if (!st)
       throw new NotFoundError(`${dir} does not exist`, {
         hint: "create the host tree first: `agentshare init`",
       });
-    if (!st.isDirectory())
-      throw new DataError(`${dir} is not a directory${st.isSymbolicLink() ? " (it is a symlink)" : ""}`);
+    if (st.kind !== "dir")
+      throw new DataError(`${dir} is not a directory${st.kind === "symlink" ? " (it is a symlink)" : ""}`);
   }
   return join(ctx.paths.global, to);
 }
@@ -43,11 +41,11 @@ async function checkDirs(ctx: OpContext, to: GlobalSubdir): Promise<string> {
 /** The digest staging/NAME.sha256 promises, or undefined when there is no such file. */
 async function expectedDigest(ctx: OpContext, name: string): Promise<string | undefined> {
   const path = join(ctx.paths.staging, `${name}.sha256`);
-  const st = await lstatOrUndefined(path);
+  const st = await ctx.host.lstat(path);
   if (!st) return undefined;
-  const text = st.isFile() ? await readGuestFile(path, 4096) : undefined;
+  const text = st.kind === "file" ? await ctx.host.readGuestFile(path, 4096) : undefined;
   if (!text) throw new DataError(`staging/${name}.sha256 is not a regular file`);
-  const parsed = parseSha256Line(text.toString("utf8"), name);
+  const parsed = parseSha256Line(Buffer.from(text).toString("utf8"), name);
   if ("problem" in parsed) throw new DataError(`staging/${name}.sha256 ${parsed.problem}`);
   return parsed.hex;
 }
@@ -88,16 +86,16 @@ async function publish(
   source: string,
   dest: string,
 ): Promise<PromoteResult> {
-  const existing = await lstatOrUndefined(dest);
+  const existing = await ctx.host.lstat(dest);
   if (existing && !opts.force)
     throw new DataError(`global/${opts.to}/${name} already exists`, { hint: "pass --force to replace it" });
-  if (existing && !existing.isFile())
+  if (existing && existing.kind !== "file")
     throw new DataError(`global/${opts.to}/${name} exists and is not a regular file; remove it by hand`);
   const expected = await expectedDigest(ctx, name);
-  const src = await openFileNoFollow(source, `staging/${name}`);
+  const src = await ctx.host.openFileNoFollow(source, `staging/${name}`);
   let copied: HashCopyResult;
   try {
-    copied = await copyHashed(src, dest, {
+    copied = await ctx.host.copyHashed(src, dest, {
       mode: 0o444,
       replace: opts.force,
       label: `staging/${name}`,
@@ -114,7 +112,7 @@ async function publish(
   } finally {
     await src.close();
   }
-  await writeFileAtomic(`${dest}.sha256`, buildSha256Line(copied.sha256, name), 0o444);
+  await ctx.host.writeFileAtomic(`${dest}.sha256`, buildSha256Line(copied.sha256, name), 0o444);
   const meta = {
     name,
     sha256: copied.sha256,
@@ -124,7 +122,7 @@ async function publish(
     source,
     staging_sha256: expected === undefined ? "absent" : "verified",
   };
-  await writeFileAtomic(`${dest}.meta.json`, `${JSON.stringify(meta, null, 2)}\n`, 0o444);
+  await ctx.host.writeFileAtomic(`${dest}.meta.json`, `${JSON.stringify(meta, null, 2)}\n`, 0o444);
   return {
     ...copied,
     name,

@@ -1,7 +1,7 @@
 // The changing half of provision: what to do with an existing agent, and the ordered,
 // re-runnable steps that create one. Host-only files go to <state-dir>/agents/NAME (0700).
-import { promises as fsp } from "node:fs";
-import { ensureDir, writeFileAtomic, tempNameFor } from "../adapters/fs.js";
+import { tempNameFor } from "../adapters/fs.js";
+import type { Host } from "../host/host.js";
 import { createOverlay } from "../adapters/qemu-img.js";
 import { writeAgentKeys } from "../adapters/ssh-keys.js";
 import { writeSeedIso } from "../adapters/seed-iso.js";
@@ -85,9 +85,9 @@ async function removeOldDomain(ctx: OpContext, p: PreparedAgent): Promise<void> 
 }
 
 /** Dot-temp files left by an atomic write that was killed midway. */
-async function removeStaleTemps(dir: string): Promise<void> {
-  for (const f of await fsp.readdir(dir))
-    if (/^\..+\.tmp-\d+-[0-9a-f]+$/.test(f)) await fsp.rm(`${dir}/${f}`, { force: true });
+async function removeStaleTemps(host: Host, dir: string): Promise<void> {
+  for (const { name } of await host.readdir(dir))
+    if (/^\..+\.tmp-\d+-[0-9a-f]+$/.test(name)) await host.rm(`${dir}/${name}`, { force: true });
 }
 
 /** Creates or re-creates the agent; returns milliseconds per stage. spec.json is written last. */
@@ -99,33 +99,33 @@ export async function applyProvision(
   const a = p.inputs.agent;
   const c = p.inputs.config;
   const timings: Partial<Record<ApplyStages, number>> = {};
-  await ensureDir(ctx.paths.agentsDir, 0o711);
-  await ensureDir(a.dir, 0o711);
-  await removeStaleTemps(a.dir);
+  await ctx.host.ensureDir(ctx.paths.agentsDir, 0o711);
+  await ctx.host.ensureDir(a.dir, 0o711);
+  await removeStaleTemps(ctx.host, a.dir);
   // From here until spec.json is written again the agent counts as half-made, so a crash converges.
-  await fsp.rm(a.spec, { force: true });
+  await ctx.host.rm(a.spec, { force: true });
   await removeOldDomain(ctx, p);
   const inbox = await timed(timings, "inbox", () =>
-    ensureInbox(ctx.run, ctx.paths.inboxesDir, a, { uid: c.uid, gid: c.gid, limitBytes: p.inboxLimitBytes }),
+    ensureInbox(ctx.host, ctx.paths.inboxesDir, a, { uid: c.uid, gid: c.gid, limitBytes: p.inboxLimitBytes }),
   );
   for (const w of [inbox.ownerMismatch, inbox.warning]) if (w) ctx.out.warn(w);
   await timed(timings, "documents", async () => {
-    await writeFileAtomic(a.token, `${p.inputs.token}\n`, 0o600);
-    await writeAgentKeys(a.dir, p.keys);
-    await writeAgentDocuments(a.dir, p);
+    await ctx.host.writeFileAtomic(a.token, `${p.inputs.token}\n`, 0o600);
+    await writeAgentKeys(ctx.host, a.dir, p.keys);
+    await writeAgentDocuments(ctx.host, a.dir, p);
   });
   await timed(timings, "seed", () =>
-    writeSeedIso(ctx.run, { userData: p.plan.userData, metaData: p.plan.metaData }, a.seedIso),
+    writeSeedIso(ctx.host, { userData: p.plan.userData, metaData: p.plan.metaData }, a.seedIso),
   );
   await timed(timings, "disk", async () => {
-    await fsp.rm(a.disk, { force: true });
+    await ctx.host.rm(a.disk, { force: true });
     if (!p.plan.imagePath) return;
     const tmp = tempNameFor(a.disk);
     await createOverlay(ctx.run, { base: p.plan.imagePath, overlay: tmp, size: c.disk });
-    await fsp.rename(tmp, a.disk);
+    await ctx.host.rename(tmp, a.disk);
   });
-  if (recreate) await fsp.rm(a.consoleLog, { force: true });
+  if (recreate) await ctx.host.rm(a.consoleLog, { force: true });
   await timed(timings, "define", () => defineDomain(ctx.run, ctx.opts.connect, a.domainXml));
-  await writeFileAtomic(a.spec, `${JSON.stringify(storedSpecOf(p), null, 2)}\n`, 0o600);
+  await ctx.host.writeFileAtomic(a.spec, `${JSON.stringify(storedSpecOf(p), null, 2)}\n`, 0o600);
   return timings;
 }

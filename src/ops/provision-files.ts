@@ -1,8 +1,7 @@
 // The files provision keeps for every agent in <state-dir>/agents/NAME/ (0700, host-only).
-import { promises as fsp } from "node:fs";
 import { dirname, join } from "node:path";
 import type { HostForward } from "../core/agent-plan.js";
-import { ensureDir, ensureStateDir, lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
+import type { Host } from "../host/host.js";
 import type { PreparedAgent } from "./agent-spec.js";
 
 /** What spec.json records: enough to tell "same spec" from "changed spec" and to find the agent again. */
@@ -39,9 +38,12 @@ export function storedSpecOf(p: PreparedAgent): StoredSpec {
   };
 }
 
-export async function readStoredSpec(specFile: string): Promise<StoredSpec | undefined> {
+export async function readStoredSpec(
+  host: Pick<Host, "readText">,
+  specFile: string,
+): Promise<StoredSpec | undefined> {
   try {
-    return JSON.parse(await fsp.readFile(specFile, "utf8")) as StoredSpec;
+    return JSON.parse(await host.readText(specFile)) as StoredSpec;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
@@ -56,17 +58,17 @@ export interface WrittenFiles {
 }
 
 /** Writes domain.xml, user-data and meta-data (each atomically, 0600: user-data holds the token) into `dir`. */
-export async function writeAgentDocuments(dir: string, p: PreparedAgent): Promise<WrittenFiles> {
-  await ensureDir(dir, 0o700);
+export async function writeAgentDocuments(host: Host, dir: string, p: PreparedAgent): Promise<WrittenFiles> {
+  await host.ensureDir(dir, 0o700);
   const files = {
     dir,
     domainXml: join(dir, "domain.xml"),
     userData: join(dir, "user-data"),
     metaData: join(dir, "meta-data"),
   };
-  await writeFileAtomic(files.domainXml, p.plan.domainXml, 0o600);
-  await writeFileAtomic(files.userData, p.plan.userData, 0o600);
-  await writeFileAtomic(files.metaData, p.plan.metaData, 0o600);
+  await host.writeFileAtomic(files.domainXml, p.plan.domainXml, 0o600);
+  await host.writeFileAtomic(files.userData, p.plan.userData, 0o600);
+  await host.writeFileAtomic(files.metaData, p.plan.metaData, 0o600);
   return files;
 }
 
@@ -74,10 +76,10 @@ export async function writeAgentDocuments(dir: string, p: PreparedAgent): Promis
  * Dry run: the documents go to agents/NAME/ for a new agent, and to agents/NAME/dry-run/
  * when the agent already exists, so a dry run never changes a live agent's files.
  */
-export async function writeDryRun(agentsDir: string, p: PreparedAgent): Promise<WrittenFiles> {
-  await ensureStateDir(dirname(agentsDir));
-  await ensureDir(agentsDir, 0o711);
+export async function writeDryRun(host: Host, agentsDir: string, p: PreparedAgent): Promise<WrittenFiles> {
+  await host.ensureStateDir(dirname(agentsDir));
+  await host.ensureDir(agentsDir, 0o711);
   const dir = p.inputs.agent.dir;
-  const exists = await lstatOrUndefined(p.inputs.agent.spec);
-  return writeAgentDocuments(exists ? join(dir, "dry-run") : dir, p);
+  const exists = await host.lstat(p.inputs.agent.spec);
+  return writeAgentDocuments(host, exists ? join(dir, "dry-run") : dir, p);
 }

@@ -1,8 +1,8 @@
 // Start an agent's VM and wait for its readiness marker, with progress on a terminal.
-import { promises as fsp } from "node:fs";
 import { getDomState, startDomain } from "../adapters/virsh.js";
 import { agentPaths } from "../core/paths.js";
 import type { OpContext } from "./context.js";
+import type { Host } from "../host/host.js";
 import type { StoredSpec } from "./provision-files.js";
 import { markerMatches, waitForReady } from "./wait-ready.js";
 import { ensureInbox } from "./inbox.js";
@@ -18,28 +18,20 @@ export interface StartResult {
 }
 
 /** The last line the guest printed on its serial console, without control characters, for progress. */
-export async function lastConsoleLine(consoleLog: string): Promise<string> {
-  const fh = await fsp.open(consoleLog, "r").catch(() => undefined);
-  if (!fh) return "";
-  try {
-    const { size } = await fh.stat();
-    const len = Math.min(size, 4096);
-    const buf = Buffer.alloc(len);
-    await fh.read(buf, 0, len, size - len);
-    const text = buf
-      .toString("utf8")
-      .replace(ANSI_ESCAPE, "")
-      .replace(/[^\x20-\x7e\n\u00a0-\uffff]/g, "");
-    return (
-      text
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .at(-1) ?? ""
-    );
-  } finally {
-    await fh.close();
-  }
+export async function lastConsoleLine(host: Pick<Host, "readTail">, consoleLog: string): Promise<string> {
+  const buf = await host.readTail(consoleLog, 4096).catch(() => undefined);
+  if (!buf) return "";
+  const text = Buffer.from(buf)
+    .toString("utf8")
+    .replace(ANSI_ESCAPE, "")
+    .replace(/[^\x20-\x7e\n\u00a0-\uffff]/g, "");
+  return (
+    text
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1) ?? ""
+  );
 }
 
 /** Starts the domain unless it runs; with `wait`, blocks until the guest reports this instance ready. */
@@ -54,7 +46,7 @@ export async function startAndWait(
   let state = await getDomState(ctx.run, uri, stored.name);
   if (state !== "running") {
     // The inbox's file system must be mounted before virtiofsd shares the folder (after a reboot it is not).
-    const inbox = await ensureInbox(ctx.run, ctx.paths.inboxesDir, a, {
+    const inbox = await ensureInbox(ctx.host, ctx.paths.inboxesDir, a, {
       uid: stored.config.uid,
       gid: stored.config.gid,
       limitBytes: stored.inboxLimitBytes ?? (await inboxLimitOf(ctx, stored.name)),
@@ -71,11 +63,12 @@ export async function startAndWait(
   }
   if (!opts.wait) {
     ctx.out.progressDone();
-    return { state, ready: await markerMatches(a.readyMarker, stored.instanceId), timings };
+    return { state, ready: await markerMatches(ctx.host, a.readyMarker, stored.instanceId), timings };
   }
   let lastLine = "";
   let lastRead = 0;
   timings.wait = await waitForReady({
+    host: ctx.host,
     marker: a.readyMarker,
     failedMarker: a.failedMarker,
     instanceId: stored.instanceId,
@@ -86,7 +79,7 @@ export async function startAndWait(
     onProgress: (elapsed) => {
       if (elapsed - lastRead > 1000) {
         lastRead = elapsed;
-        void lastConsoleLine(a.consoleLog).then((l) => (lastLine = l));
+        void lastConsoleLine(ctx.host, a.consoleLog).then((l) => (lastLine = l));
       }
       ctx.out.progress(`${stored.name}: waiting for the guest ${(elapsed / 1000).toFixed(0)}s  ${lastLine}`);
     },

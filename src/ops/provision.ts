@@ -6,7 +6,7 @@
 // any point converges when run again: spec.json is written only after `virsh define`, and a
 // domain without it is ours and half-made (checked by its agentshare metadata), so it is redone.
 import type { OpContext } from "./context.js";
-import { appendAudit } from "../adapters/audit.js";
+import { writeAudit } from "../adapters/audit.js";
 import { UsageError } from "../errors.js";
 import { loadAgentConfig, prepareAgent, type PreparedAgent } from "./agent-spec.js";
 import type { LoadedConfig } from "./config-load.js";
@@ -57,7 +57,7 @@ export async function provision(ctx: OpContext, opts: ProvisionOptions): Promise
   const spec = { name: opts.name, profile: opts.profile, flags: opts.flags };
   if (opts.dryRun) {
     const p = await prepareAgent(ctx, { ...spec, libvirtVersion: 0 });
-    const w = await writeDryRun(ctx.paths.agentsDir, p);
+    const w = await writeDryRun(ctx.host, ctx.paths.agentsDir, p);
     const files = { domainXml: w.domainXml, userData: w.userData, metaData: w.metaData };
     return { ...baseResult(p, "dry-run", files), dryRun: true, summary: dryRunSummary(p, files) };
   }
@@ -78,7 +78,7 @@ async function provisionLocked(
   const spec = { name: opts.name, profile: opts.profile, flags: opts.flags };
   const p = await prepareAgent(ctx, { ...spec, libvirtVersion: pre.libvirtVersion }, loaded);
   await pre.checkAgent(p);
-  const stored = await readStoredSpec(p.inputs.agent.spec);
+  const stored = await readStoredSpec(ctx.host, p.inputs.agent.spec);
   const action = await existingAgentAction(ctx, p, stored, opts.recreate);
   const files = {
     domainXml: p.inputs.agent.domainXml,
@@ -94,16 +94,17 @@ async function provisionLocked(
     };
   }
   const audit = (result: string, extra: Record<string, unknown> = {}) =>
-    appendAudit(
+    writeAudit(
+      ctx.host,
       ctx.paths.auditLog,
-      { verb: "provision", agent: opts.name, result, instanceId: p.inputs.instanceId, ...extra },
+      [{ verb: "provision", agent: opts.name, result, instanceId: p.inputs.instanceId, ...extra }],
       ctx.clock,
     );
   const timings = await failsAudited(audit, "define", () => applyProvision(ctx, p, action === "recreate"));
   await audit("defined", { specHash: p.plan.specHash, inbox: p.inputs.agent.inbox });
   const started = opts.start
     ? await failsAudited(audit, opts.wait ? "wait" : "start", async () =>
-        startAndWait(ctx, (await readStoredSpec(p.inputs.agent.spec))!, opts),
+        startAndWait(ctx, (await readStoredSpec(ctx.host, p.inputs.agent.spec))!, opts),
       )
     : {};
   if (opts.start) await audit(started.ready ? "ready" : "started");

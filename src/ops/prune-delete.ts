@@ -3,12 +3,9 @@
 // counted before deletion, in a tree the guest can no longer reach by path) and removed
 // with `rm -rf --one-file-system`, the parts in parallel. One audit line per deleted run,
 // all of an inbox's lines appended with one open.
-import { lstat, mkdir, rmdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { appendAuditLines } from "../adapters/audit.js";
-import { measureTree } from "../adapters/du.js";
-import { makeTrashBatch, moveIntoTrash, removeTree } from "../adapters/safe-delete.js";
+import { writeAudit } from "../adapters/audit.js";
 import type { OpContext } from "./context.js";
 import type { DeleteReason } from "../core/retention.js";
 import { agentPaths } from "../core/paths.js";
@@ -33,9 +30,9 @@ const rmProblem = (stderr: string) =>
 /** Measures then removes one part of the batch; marks its runs deleted (or why not). */
 async function measureAndRemove(ctx: OpContext, part: string, runs: PrunedRun[]): Promise<void> {
   if (!runs.length) return;
-  const sizes = await measureTree(ctx.run, part, 1).catch(() => new Map<string, number>());
+  const sizes = await ctx.host.measureTree(part, 1).catch(() => new Map<string, number>());
   for (const r of runs) r.bytes = sizes.get(join(part, r.name)) ?? r.bytes;
-  const removal = await removeTree(ctx.run, part);
+  const removal = await ctx.host.removeTree(part);
   for (const r of runs) {
     r.deleted = removal.ok;
     if (!removal.ok)
@@ -54,12 +51,12 @@ export async function pruneView(ctx: OpContext, agent: string): Promise<{ inbox:
   const a = agentPaths(ctx.paths, agent);
   const view = join(a.inboxFs, "inbox");
   const [t, v, i] = await Promise.all(
-    [a.inboxTrash, view, a.inbox].map((p) => lstat(p).catch(() => undefined)),
+    [a.inboxTrash, view, a.inbox].map((p) => ctx.host.lstat(p).catch(() => undefined)),
   );
   const own =
-    t?.isDirectory() &&
-    v?.isDirectory() &&
-    i?.isDirectory() &&
+    t?.kind === "dir" &&
+    v?.kind === "dir" &&
+    i?.kind === "dir" &&
     t.dev === v.dev &&
     v.dev === i.dev &&
     v.ino === i.ino;
@@ -76,17 +73,18 @@ export async function deleteRuns(
 ): Promise<void> {
   const runsDir = scan.runsDir;
   if (!runsDir || !runs.length) return;
-  const batch = await makeTrashBatch(trash, ctx.paths.root, scan.dev, agent);
+  const batch = await ctx.host.makeTrashBatch(trash, ctx.paths.root, scan.dev, agent);
   const parts = Array.from(
     { length: Math.max(1, Math.min(4, availableParallelism(), runs.length)) },
     (_, i) => join(batch, `${i}`),
   );
-  for (const p of parts) await mkdir(p, { mode: 0o700 });
+  for (const p of parts) await ctx.host.mkdir(p, { mode: 0o700 });
   const moved: PrunedRun[][] = parts.map(() => []);
+  const moves = runs.map((r, i) => ({ name: r.name, into: parts[i % parts.length] as string }));
+  const outcomes = await runsDir.moveIntoTrash(moves, scan.dev, isRunName);
   runs.forEach((r, i) => {
-    const part = i % parts.length;
-    const outcome = moveIntoTrash(runsDir, r.name, parts[part] as string, scan.dev, isRunName);
-    if (outcome.moved) moved[part]?.push(r);
+    const outcome = outcomes[i] ?? { moved: false, why: "not attempted" };
+    if (outcome.moved) moved[i % parts.length]?.push(r);
     else {
       r.why = outcome.why;
       if (outcome.vanished) r.vanished = true;
@@ -102,14 +100,10 @@ export async function deleteRuns(
     reason: r.reason,
     result: r.deleted ? "ok" : "error",
   }));
-  await appendAuditLines(ctx.paths.auditLog, records, ctx.clock);
+  await writeAudit(ctx.host, ctx.paths.auditLog, records, ctx.clock);
 }
 
 /** Removes the batch folder once its parts are gone: rmdir (no spawn), else rm retries what is left. */
 async function removeBatch(ctx: OpContext, batch: string): Promise<void> {
-  const emptied = await rmdir(batch).then(
-    () => true,
-    () => false,
-  );
-  if (!emptied) await removeTree(ctx.run, batch);
+  if (!(await ctx.host.rmdir(batch))) await ctx.host.removeTree(batch);
 }

@@ -1,13 +1,8 @@
 // Reading one inbox for prune and du without trusting anything the guest wrote: the runs/
 // folder is opened O_NOFOLLOW and listed beneath its fd, `current` is read with readlink,
 // sizes come from du (no symlinks, one file system), and ages from the host's own record.
-import { promises as fsp } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { measureTree } from "../adapters/du.js";
-import { ensureDir, ensureStateDir, writeFileAtomic } from "../adapters/fs.js";
-import { beneath, openDirNoFollow } from "../adapters/safe-open.js";
-import type { Runner } from "../adapters/runner.js";
+import type { Host, HostDir } from "../host/host.js";
 import { DataError, NotFoundError } from "../errors.js";
 import { resolveCurrentTarget, type CurrentRun } from "../core/retention.js";
 import { isRunName } from "../core/run-names.js";
@@ -17,55 +12,49 @@ export interface InboxScan {
   inbox: string;
   dev: number;
   /** runs/ opened O_NOFOLLOW, or null when the inbox has none. The caller closes it. */
-  runsDir: FileHandle | null;
+  runsDir: HostDir | null;
   runNames: string[];
   current: CurrentRun;
 }
 
 /** Checks the inbox is a real directory and returns its device number. */
-export async function inboxDevice(inbox: string): Promise<number> {
-  const st = await fsp.lstat(inbox).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT")
-      throw new NotFoundError(`inbox ${inbox} does not exist`, {
-        hint: "check the agent name (`agentshare du` lists inboxes)",
-      });
-    throw err;
-  });
-  if (!st.isDirectory())
+export async function inboxDevice(host: Host, inbox: string): Promise<number> {
+  const st = await host.lstat(inbox);
+  if (!st)
+    throw new NotFoundError(`inbox ${inbox} does not exist`, {
+      hint: "check the agent name (`agentshare du` lists inboxes)",
+    });
+  if (st.kind !== "dir")
     throw new DataError(
-      `inbox ${inbox} is not a directory${st.isSymbolicLink() ? " (it is a symlink)" : ""}`,
+      `inbox ${inbox} is not a directory${st.kind === "symlink" ? " (it is a symlink)" : ""}`,
     );
   return st.dev;
 }
 
-async function readCurrent(inbox: string): Promise<CurrentRun> {
-  try {
-    return resolveCurrentTarget(await fsp.readlink(join(inbox, "current")), inbox, isRunName);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return { kind: "none" };
-    if (code === "EINVAL") return { kind: "unknown", target: "(not a symlink)" };
-    throw err;
-  }
+async function readCurrent(host: Host, inbox: string): Promise<CurrentRun> {
+  const target = await host.readlink(join(inbox, "current"));
+  if (target === undefined) return { kind: "none" };
+  if (target === null) return { kind: "unknown", target: "(not a symlink)" };
+  return resolveCurrentTarget(target, inbox, isRunName);
 }
 
 /** Lists the run directories of an inbox; refuses a symlinked or foreign-device runs/. */
-export async function scanInbox(inbox: string): Promise<InboxScan> {
-  const dev = await inboxDevice(inbox);
-  const current = await readCurrent(inbox);
-  let runsDir: FileHandle;
+export async function scanInbox(host: Host, inbox: string): Promise<InboxScan> {
+  const dev = await inboxDevice(host, inbox);
+  const current = await readCurrent(host, inbox);
+  let runsDir: HostDir;
   try {
-    runsDir = await openDirNoFollow(join(inbox, "runs"), `${inbox}/runs`);
+    runsDir = await host.openDirNoFollow(join(inbox, "runs"), `${inbox}/runs`);
   } catch (err) {
     if (err instanceof NotFoundError) return { inbox, dev, runsDir: null, runNames: [], current };
     throw err;
   }
-  if ((await runsDir.stat()).dev !== dev) {
+  if (runsDir.dev !== dev) {
     await runsDir.close();
     throw new DataError(`${inbox}/runs is on another file system than the inbox; refusing it`);
   }
-  const entries = await fsp.readdir(beneath(runsDir), { withFileTypes: true });
-  const runNames = entries.filter((e) => e.isDirectory() && isRunName(e.name)).map((e) => e.name);
+  const entries = await runsDir.entries();
+  const runNames = entries.filter((e) => e.kind === "dir" && isRunName(e.name)).map((e) => e.name);
   return { inbox, dev, runsDir, runNames, current };
 }
 
@@ -80,8 +69,8 @@ export async function finishedRuns(scan: InboxScan): Promise<Set<string>> {
   if (!dir) return out;
   await Promise.all(
     scan.runNames.map(async (name) => {
-      const st = await fsp.lstat(beneath(dir, `${name}/metrics.json`)).catch(() => undefined);
-      if (st?.isFile()) out.add(name);
+      const st = await dir.lstat(`${name}/metrics.json`).catch(() => undefined);
+      if (st?.kind === "file") out.add(name);
     }),
   );
   return out;
@@ -89,10 +78,10 @@ export async function finishedRuns(scan: InboxScan): Promise<Set<string>> {
 
 /** Bytes on disk of each run (by name) and of the whole inbox. */
 export async function measureInbox(
-  run: Runner,
+  host: Host,
   inbox: string,
 ): Promise<{ total: number; runs: Map<string, number> }> {
-  const sizes = await measureTree(run, inbox, 2);
+  const sizes = await host.measureTree(inbox, 2);
   const prefix = `${join(inbox, "runs")}/`;
   const runs = new Map<string, number>();
   for (const [path, bytes] of sizes) {
@@ -105,9 +94,9 @@ export async function measureInbox(
 const seenFile = (agentsDir: string, agent: string) => join(agentsDir, agent, "runs-seen.json");
 
 /** The host's record of when it first saw each run of `agent` (empty when there is none). */
-export async function loadRunsSeen(agentsDir: string, agent: string): Promise<RunsSeen> {
+export async function loadRunsSeen(host: Host, agentsDir: string, agent: string): Promise<RunsSeen> {
   try {
-    return parseRunsSeen(await fsp.readFile(seenFile(agentsDir, agent), "utf8"));
+    return parseRunsSeen(await host.readText(seenFile(agentsDir, agent)));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return emptyRunsSeen();
     throw err;
@@ -115,16 +104,25 @@ export async function loadRunsSeen(agentsDir: string, agent: string): Promise<Ru
 }
 
 /** Stores the record atomically, creating <state-dir>/agents/<agent> (0700) when missing. */
-export async function saveRunsSeen(agentsDir: string, agent: string, seen: RunsSeen): Promise<void> {
-  await ensureStateDir(dirname(agentsDir));
-  await ensureDir(agentsDir, 0o711);
-  await ensureDir(join(agentsDir, agent), 0o700);
-  await writeFileAtomic(seenFile(agentsDir, agent), `${JSON.stringify(seen)}\n`, 0o600);
+export async function saveRunsSeen(
+  host: Host,
+  agentsDir: string,
+  agent: string,
+  seen: RunsSeen,
+): Promise<void> {
+  await host.ensureStateDir(dirname(agentsDir));
+  await host.ensureDir(agentsDir, 0o711);
+  await host.ensureDir(join(agentsDir, agent), 0o700);
+  await host.writeFileAtomic(seenFile(agentsDir, agent), `${JSON.stringify(seen)}\n`, 0o600);
 }
 
 /** Agents with an inbox under `root`: every `<name>-inbox` directory whose name is valid. */
-export async function listInboxAgents(root: string, isValid: (name: string) => boolean): Promise<string[]> {
-  const entries = await fsp.readdir(root, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+export async function listInboxAgents(
+  host: Host,
+  root: string,
+  isValid: (name: string) => boolean,
+): Promise<string[]> {
+  const entries = await host.readdir(root).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT")
       throw new NotFoundError(`root ${root} does not exist`, {
         hint: "run `agentshare init` or pass --root",
@@ -132,7 +130,7 @@ export async function listInboxAgents(root: string, isValid: (name: string) => b
     throw err;
   });
   return entries
-    .filter((e) => e.isDirectory() && e.name.endsWith("-inbox"))
+    .filter((e) => e.kind === "dir" && e.name.endsWith("-inbox"))
     .map((e) => e.name.slice(0, -"-inbox".length))
     .filter(isValid)
     .sort();

@@ -1,8 +1,6 @@
 // prune: deletes old runs from agents' inboxes by the retention policy (core/retention.ts),
 // one inbox at a time under its lock, moving each victim into host-only trash first
 // (adapters/safe-delete.ts). Idempotent: a second prune right after the first deletes nothing.
-import { acquireLock } from "../adapters/lock.js";
-import { sweepTrash } from "../adapters/safe-delete.js";
 import type { OpContext } from "./context.js";
 import { agentPaths } from "../core/paths.js";
 import { mayBeActive, planRetention, type RetentionPolicy } from "../core/retention.js";
@@ -62,7 +60,7 @@ async function pruneOne(ctx: OpContext, agent: string, opts: PruneOptions): Prom
   const policy = await policyFor(ctx, agent, opts);
   const base: InboxResult = { agent, status: "ok", policy, runs: [], kept: 0, freedBytes: 0 };
   if (opts.dryRun) return planAndApply(ctx, agent, policy, base, true);
-  const attempt = await acquireLock(ctx.paths.locksDir, `prune-${agent}`, {
+  const attempt = await ctx.host.acquireLock(ctx.paths.locksDir, `prune-${agent}`, {
     waitMs: opts.lockWaitMs ?? 5000,
   });
   if (!attempt.ok) {
@@ -77,7 +75,7 @@ async function pruneOne(ctx: OpContext, agent: string, opts: PruneOptions): Prom
   try {
     // agent names have no ".": no other agent's batches match
     for (const trash of [ctx.paths.trash, agentPaths(ctx.paths, agent).inboxTrash])
-      await sweepTrash(ctx.run, trash, `prune-${agent}.`);
+      await ctx.host.sweepTrash(trash, `prune-${agent}.`);
     return await planAndApply(ctx, agent, policy, base, false);
   } finally {
     await attempt.lock.release();
@@ -92,10 +90,10 @@ async function planAndApply(
   dryRun: boolean,
 ) {
   const { inbox, trash } = await pruneView(ctx, agent);
-  const scan = await scanInbox(inbox);
+  const scan = await scanInbox(ctx.host, inbox);
   try {
     const now = ctx.clock().getTime();
-    const seen = updateRunsSeen(await loadRunsSeen(ctx.paths.agentsDir, agent), scan.runNames, now);
+    const seen = updateRunsSeen(await loadRunsSeen(ctx.host, ctx.paths.agentsDir, agent), scan.runNames, now);
     const finished = await finishedRuns(scan);
     // sizes are needed up front only for the size cap and a dry run; deletion measures in the trash
     const needSizes = scan.runNames.length > 0 && (policy.maxSizeBytes !== null || dryRun);
@@ -107,7 +105,7 @@ async function planAndApply(
       active: mayBeActive(finished.has(name), seen.runs[name]?.firstSeen ?? now, now),
     }));
     const plan = planRetention(planRuns, scan.current, policy);
-    if (!dryRun) await saveRunsSeen(ctx.paths.agentsDir, agent, seen);
+    if (!dryRun) await saveRunsSeen(ctx.host, ctx.paths.agentsDir, agent, seen);
     const runs: PrunedRun[] = plan.delete.map((v) => ({
       name: v.name,
       reason: v.reason,
@@ -141,7 +139,7 @@ function markIncomplete(result: InboxResult): void {
 /** Sizes of the runs before planning; unknown (0) on failure, which only makes the size cap delete less. */
 async function runSizes(ctx: OpContext, inbox: string): Promise<Map<string, number>> {
   try {
-    return (await measureInbox(ctx.run, inbox)).runs;
+    return (await measureInbox(ctx.host, inbox)).runs;
   } catch (err) {
     ctx.out.warn(
       `${inbox}: sizes unknown (${(err as Error).message.split("\n")[0]}); the size cap deletes nothing this time`,

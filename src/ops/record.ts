@@ -1,7 +1,5 @@
 // Audit records of the file verbs (promote, collect, prune), written to <state-dir>/audit.jsonl.
-import { constants, promises as fsp } from "node:fs";
-import { appendAudit, type AuditRecord } from "../adapters/audit.js";
-import { ensureStateDir } from "../adapters/fs.js";
+import { writeAudit, type AuditRecord } from "../adapters/audit.js";
 import type { OpContext } from "./context.js";
 
 /**
@@ -10,17 +8,12 @@ import type { OpContext } from "./context.js";
  * with nothing changed instead of after the change, unrecorded.
  */
 export async function checkAuditWritable(ctx: OpContext): Promise<void> {
-  await ensureStateDir(ctx.paths.stateDir);
-  const fh = await fsp.open(
-    ctx.paths.auditLog,
-    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT,
-    0o600,
-  );
-  await fh.close();
+  await ctx.host.ensureStateDir(ctx.paths.stateDir);
+  await ctx.host.appendLines(ctx.paths.auditLog, [], 0o600);
 }
 
 /** Appends one audit line, creating the state dir when it does not exist yet. */
 export async function record(ctx: OpContext, rec: AuditRecord): Promise<void> {
-  await ensureStateDir(ctx.paths.stateDir);
-  await appendAudit(ctx.paths.auditLog, rec, ctx.clock);
+  await ctx.host.ensureStateDir(ctx.paths.stateDir);
+  await writeAudit(ctx.host, ctx.paths.auditLog, [rec], ctx.clock);
 }

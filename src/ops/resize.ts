@@ -1,9 +1,7 @@
 // `agentshare resize NAME --quota SIZE`: grows an agent's inbox file system: online while its VM
 // runs (the guest sees the new size in `df /mnt/inbox` at once), offline when it is stopped.
 // File systems are never shrunk.
-import { promises as fsp } from "node:fs";
-import { appendAudit } from "../adapters/audit.js";
-import { lstatOrUndefined, writeFileAtomic } from "../adapters/fs.js";
+import { writeAudit } from "../adapters/audit.js";
 import { getDomState } from "../adapters/virsh.js";
 import { MIN_INBOX_BYTES } from "../core/config.js";
 import { agentPaths } from "../core/paths.js";
@@ -30,8 +28,8 @@ export async function resizeInbox(ctx: OpContext, name: string, quota: string): 
       `--quota must be a size of at least 32M, such as 20G (got ${JSON.stringify(quota)})`,
     );
   const a = agentPaths(ctx.paths, name);
-  const img = await lstatOrUndefined(a.inboxImage);
-  if (!img?.isFile())
+  const img = await ctx.host.lstat(a.inboxImage);
+  if (img?.kind !== "file")
     throw new NotFoundError(`${name} has no inbox file system (${a.inboxImage})`, {
       hint: `provision it first: agentshare provision ${name}`,
     });
@@ -39,25 +37,26 @@ export async function resizeInbox(ctx: OpContext, name: string, quota: string): 
     throw new DataError(`${name}'s inbox is ${formatBytes(img.size)}; file systems are never shrunk`, {
       hint: `give a size of at least ${formatBytes(img.size)}, or destroy --purge-inbox and provision again`,
     });
-  const stored = await readStoredSpec(a.spec);
-  const owner = (await fsp.lstat(a.inbox).catch(() => undefined)) ?? { uid: 0, gid: 0 };
+  const stored = await readStoredSpec(ctx.host, a.spec);
+  const owner = (await ctx.host.lstat(a.inbox).catch(() => undefined)) ?? { uid: 0, gid: 0 };
   const vmRunning = (await getDomState(ctx.run, ctx.opts.connect, name)) === "running";
-  const r = await ensureInbox(ctx.run, ctx.paths.inboxesDir, a, {
+  const r = await ensureInbox(ctx.host, ctx.paths.inboxesDir, a, {
     uid: stored?.config.uid ?? owner.uid,
     gid: stored?.config.gid ?? owner.gid,
     limitBytes: bytes,
     vmRunning,
   });
   if (stored && stored.inboxLimitBytes !== bytes)
-    await writeFileAtomic(
+    await ctx.host.writeFileAtomic(
       a.spec,
       `${JSON.stringify({ ...stored, inboxLimitBytes: bytes }, null, 2)}\n`,
       0o600,
     );
   const action = r.grownFrom === undefined ? "unchanged" : "grown";
-  await appendAudit(
+  await writeAudit(
+    ctx.host,
     ctx.paths.auditLog,
-    { verb: "resize", agent: name, result: "ok", action, fromBytes: img.size, limitBytes: bytes },
+    [{ verb: "resize", agent: name, result: "ok", action, fromBytes: img.size, limitBytes: bytes }],
     ctx.clock,
   );
   return { name, fromBytes: img.size, limitBytes: bytes, action };

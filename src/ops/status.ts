@@ -1,8 +1,7 @@
 // `agentshare list` and `agentshare status NAME`: what libvirt says, whether the guest reported
 // ready, its address, and the inbox's size and runs. Inbox reads never follow guest symlinks.
-import { promises as fsp } from "node:fs";
 import { join } from "node:path";
-import { lstatOrUndefined, readGuestFile } from "../adapters/fs.js";
+import type { Host } from "../host/host.js";
 import { getDomState, listDomainNames } from "../adapters/virsh.js";
 import { runExitOf, type RunExit } from "../core/run-exit.js";
 import { agentPaths } from "../core/paths.js";
@@ -21,11 +20,17 @@ import { inboxSpace } from "./inbox.js";
  * following symlinks, at most 64 KiB); undefined while it runs or when the file is not readable JSON.
  * A metrics.json from before `persisted` existed counts as persisted.
  */
-export async function readRunMetrics(inbox: string, run: string): Promise<RunExit | undefined> {
-  const raw = await readGuestFile(join(inbox, "runs", run, "metrics.json")).catch(() => undefined);
+export async function readRunMetrics(
+  host: Pick<Host, "readGuestFile">,
+  inbox: string,
+  run: string,
+): Promise<RunExit | undefined> {
+  const raw = await host
+    .readGuestFile(join(inbox, "runs", run, "metrics.json"), 64 * 1024)
+    .catch(() => undefined);
   if (!raw) return undefined;
   try {
-    const doc: unknown = JSON.parse(raw.toString("utf8"));
+    const doc: unknown = JSON.parse(Buffer.from(raw).toString("utf8"));
     return typeof doc === "object" && doc !== null ? runExitOf(doc as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
@@ -57,12 +62,12 @@ export interface AgentStatus {
 }
 
 /** Run folders in the inbox, newest first: names matching the run pattern, real directories only. */
-export async function listRuns(inbox: string): Promise<string[]> {
+export async function listRuns(host: Pick<Host, "lstat" | "readdir">, inbox: string): Promise<string[]> {
   const runsDir = join(inbox, "runs");
-  const st = await lstatOrUndefined(runsDir);
-  if (!st?.isDirectory()) return [];
-  const runs = (await fsp.readdir(runsDir, { withFileTypes: true }))
-    .filter((d) => d.isDirectory())
+  const st = await host.lstat(runsDir);
+  if (st?.kind !== "dir") return [];
+  const runs = (await host.readdir(runsDir))
+    .filter((d) => d.kind === "dir")
     .map((d) => parseRunName(d.name))
     .filter((r): r is RunName => r !== undefined);
   return runs.sort(compareRunNamesNewestFirst).map((r) => r.name);
@@ -73,18 +78,19 @@ export async function agentStatus(ctx: OpContext, name: string, withSize = true)
   assertAgentName(name);
   const a = agentPaths(ctx.paths, name);
   const [stored, state] = await Promise.all([
-    readStoredSpec(a.spec),
+    readStoredSpec(ctx.host, a.spec),
     getDomState(ctx.run, ctx.opts.connect, name),
   ]);
   if (!stored && state === undefined)
     throw new NotFoundError(`no agent named ${name}`, { hint: "`agentshare list` shows the agents" });
   const running = state === "running";
-  const ready = running && stored !== undefined && (await markerMatches(a.readyMarker, stored.instanceId));
+  const ready =
+    running && stored !== undefined && (await markerMatches(ctx.host, a.readyMarker, stored.instanceId));
   const ip = running ? ((await guestAccess(ctx, name, stored).catch(() => undefined))?.host ?? null) : null;
-  const hasInbox = (await lstatOrUndefined(a.inbox))?.isDirectory() ?? false;
-  const space = withSize && hasInbox ? await inboxSpace(ctx.run, a) : undefined;
-  const runs = hasInbox ? await listRuns(a.inbox) : [];
-  const latest = runs[0] ? await readRunMetrics(a.inbox, runs[0]) : undefined;
+  const hasInbox = (await ctx.host.lstat(a.inbox))?.kind === "dir";
+  const space = withSize && hasInbox ? await inboxSpace(ctx.host, a) : undefined;
+  const runs = hasInbox ? await listRuns(ctx.host, a.inbox) : [];
+  const latest = runs[0] ? await readRunMetrics(ctx.host, a.inbox, runs[0]) : undefined;
   return {
     name,
     state: state ?? "not defined",
@@ -112,7 +118,7 @@ export async function agentStatus(ctx: OpContext, name: string, withSize = true)
  */
 export async function listAgents(ctx: OpContext): Promise<AgentStatus[]> {
   await listDomainNames(ctx.run, ctx.opts.connect);
-  const valid = await provisionedAgentNames(ctx.paths.agentsDir);
+  const valid = await provisionedAgentNames(ctx.host, ctx.paths.agentsDir);
   const all = await Promise.all(
     valid.map((n) =>
       agentStatus(ctx, n).catch((err: unknown) => {

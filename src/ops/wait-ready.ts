@@ -2,10 +2,11 @@
 // provision's instance id. The inbox is guest-written, so the read refuses symlinks and FIFOs.
 // The guest may instead write the failure marker (instance id, then why it cannot get ready,
 // e.g. the health server cannot listen on its port): the wait then stops at once.
-import { readGuestFile } from "../adapters/fs.js";
+import type { Host } from "../host/host.js";
 import { ToolError } from "../errors.js";
 
 export interface WaitOptions {
+  host: Pick<Host, "readGuestFile">;
   marker: string;
   /** The failure marker (paths.ts FAILED_MARKER); absent: not watched. */
   failedMarker?: string;
@@ -22,16 +23,24 @@ export interface WaitOptions {
 }
 
 /** True when the marker file carries `instanceId` on its first line. */
-export async function markerMatches(marker: string, instanceId: string): Promise<boolean> {
-  const buf = await readGuestFile(marker, 4096);
-  return buf !== undefined && buf.toString("utf8").split("\n")[0]?.trim() === instanceId;
+export async function markerMatches(
+  host: Pick<Host, "readGuestFile">,
+  marker: string,
+  instanceId: string,
+): Promise<boolean> {
+  const buf = await host.readGuestFile(marker, 4096);
+  return buf !== undefined && Buffer.from(buf).toString("utf8").split("\n")[0]?.trim() === instanceId;
 }
 
 /** The reason in the failure marker when it carries `instanceId`, as one printable line (≤ 300 chars). */
-export async function failureReported(marker: string, instanceId: string): Promise<string | undefined> {
-  const buf = await readGuestFile(marker, 4096);
+export async function failureReported(
+  host: Pick<Host, "readGuestFile">,
+  marker: string,
+  instanceId: string,
+): Promise<string | undefined> {
+  const buf = await host.readGuestFile(marker, 4096);
   if (buf === undefined) return undefined;
-  const [first, ...rest] = buf.toString("utf8").split("\n");
+  const [first, ...rest] = Buffer.from(buf).toString("utf8").split("\n");
   if (first?.trim() !== instanceId) return undefined;
   const why = rest
     .join(" ")
@@ -67,8 +76,8 @@ export async function waitForReady(o: WaitOptions): Promise<number> {
   let checks = 0;
   for (;;) {
     o.signal?.throwIfAborted();
-    if (await markerMatches(o.marker, o.instanceId)) return now() - start;
-    const failure = o.failedMarker && (await failureReported(o.failedMarker, o.instanceId));
+    if (await markerMatches(o.host, o.marker, o.instanceId)) return now() - start;
+    const failure = o.failedMarker && (await failureReported(o.host, o.failedMarker, o.instanceId));
     if (failure)
       throw new ToolError(`the guest reports it cannot get ready: ${failure}`, {
         hint: `fix what it names (a --health-port the guest cannot bind: pick another, then \`agentshare provision --recreate\`); console log: ${o.consoleLog}`,

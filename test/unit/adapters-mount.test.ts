@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataError } from "../../src/errors.js";
 import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
 import * as mnt from "../../src/adapters/mount.js";
 import * as mi from "../../src/core/mountinfo.js";
 import { isRoot } from "../helpers/tools.js";
@@ -86,14 +87,14 @@ describe.skipIf(!isRoot() && !process.env.CI)("read-only bind mount for real (ro
     mkdirSync(dst);
     writeFileSync(join(src, "tools", "hello.txt"), "hi\n");
     mounted.push(dst);
-    expect(await mnt.ensureReadOnlyBind(localRunner, src, dst)).toBe("mounted-read-only");
-    expect(await mnt.ensureReadOnlyBind(localRunner, src, dst)).toBe("already-read-only");
+    expect(await mnt.ensureReadOnlyBind(localHost(localRunner), src, dst)).toBe("mounted-read-only");
+    expect(await mnt.ensureReadOnlyBind(localHost(localRunner), src, dst)).toBe("already-read-only");
     expect(readFileSync(join(dst, "tools", "hello.txt"), "utf8")).toBe("hi\n");
     expect(await mnt.probeWrite(dst)).toBe("EROFS");
     expect(await mnt.probeWrite(src)).toBeUndefined();
-    expect(await mnt.isReadOnlyBind(dst, { source: src })).toBe(true);
-    expect(await mnt.isReadOnlyBind(src)).toBe(false);
-    expect(await mnt.bindReadOnly(localRunner, src, dst)).toBe("already");
+    expect(await mnt.isReadOnlyBind(localHost(localRunner), dst, { source: src })).toBe(true);
+    expect(await mnt.isReadOnlyBind(localHost(localRunner), src)).toBe(false);
+    expect(await mnt.bindReadOnly(localHost(localRunner), src, dst)).toBe("already");
     const count = mi
       .parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"))
       .filter((e) => e.mountPoint === dst);
@@ -105,9 +106,9 @@ describe.skipIf(!isRoot() && !process.env.CI)("read-only bind mount for real (ro
     for (const d of [src, dst, other]) mkdirSync(d);
     mounted.push(dst);
     execFileSync("mount", ["--bind", src, dst]);
-    expect(await mnt.isReadOnlyBind(dst, { source: src, run: localRunner })).toBe(false);
-    expect(await mnt.ensureReadOnlyBind(localRunner, src, dst)).toBe("remounted-read-only");
-    await expect(mnt.ensureReadOnlyBind(localRunner, other, dst)).rejects.toThrow(DataError);
+    expect(await mnt.isReadOnlyBind(localHost(localRunner), dst, { source: src })).toBe(false);
+    expect(await mnt.ensureReadOnlyBind(localHost(localRunner), src, dst)).toBe("remounted-read-only");
+    await expect(mnt.ensureReadOnlyBind(localHost(localRunner), other, dst)).rejects.toThrow(DataError);
     expect(await mnt.unmountIfMounted(localRunner, dst)).toBe(true);
     expect(await mnt.unmountIfMounted(localRunner, dst)).toBe(false);
   });

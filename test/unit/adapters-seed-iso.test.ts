@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localRunner } from "../../src/adapters/runner.js";
 import * as seed from "../../src/adapters/seed-iso.js";
 import { assertTools, describeWithTools } from "../helpers/tools.js";
+import { localHost } from "../../src/host/local.js";
+
+const host = localHost(localRunner);
 
 // Recorded: `isoinfo -d` of a genisoimage 1.1.11 seed (Debian 12): see isoinfo-d.cmd beside it.
 const ISOINFO = readFileSync(new URL("../fixtures/genisoimage/isoinfo-d.stdout", import.meta.url), "utf8");
@@ -56,7 +59,7 @@ describeWithTools(["genisoimage", "isoinfo"])("seed ISO for real", () => {
       metaData: "instance-id: iid-1\nlocal-hostname: a1\n",
       networkConfig: "version: 2\n",
     };
-    const tool = await seed.writeSeedIso(localRunner, files, out);
+    const tool = await seed.writeSeedIso(host, files, out);
     expect(tool).toBe("genisoimage");
     expect(seed.parseIsoInfo(isoinfo("-d", "-i", out))).toEqual({
       volumeId: "cidata",
@@ -76,7 +79,7 @@ describeWithTools(["genisoimage", "isoinfo"])("seed ISO for real", () => {
   it("replaces an existing seed and leaves out network-config when not given", async () => {
     const out = join(dir, "seed.iso");
     const files = { userData: "#cloud-config\n", metaData: "instance-id: iid-2\n" };
-    await seed.writeSeedIso(localRunner, files, out, 0o640);
+    await seed.writeSeedIso(host, files, out, 0o640);
     expect(isoinfo("-R", "-x", "/meta-data", "-i", out)).toBe("instance-id: iid-2\n");
     expect(isoinfo("-f", "-R", "-i", out)).not.toContain("network-config");
     expect(statSync(out).mode & 0o777).toBe(0o640);
@@ -84,7 +87,7 @@ describeWithTools(["genisoimage", "isoinfo"])("seed ISO for real", () => {
 
   it("fails with the tool's message when the output folder is missing", async () => {
     await expect(
-      seed.writeSeedIso(localRunner, { userData: "", metaData: "" }, join(dir, "nope", "seed.iso")),
+      seed.writeSeedIso(host, { userData: "", metaData: "" }, join(dir, "nope", "seed.iso")),
     ).rejects.toThrow(/genisoimage/);
   });
 });

@@ -22,6 +22,7 @@ import {
 import { withAgentLock } from "../../src/ops/agent-lock.js";
 import { hostPaths } from "../../src/core/paths.js";
 import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
 import { cli, ensureBuilt, tempTree, type Tree } from "./prune-harness.js";
 import {
   makeBundles,
@@ -201,6 +202,7 @@ describe("abort and progress", () => {
     const ctx = {
       opts: { root: t.root, stateDir: t.stateDir, connect: "qemu:///system", config: t.config },
       paths: hostPaths(t.root, t.stateDir),
+      host: localHost(localRunner),
       run: localRunner,
       out: { warn() {}, note() {}, progress() {}, progressDone() {} },
       clock: () => new Date(),

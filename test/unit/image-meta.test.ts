@@ -18,6 +18,10 @@ import { installSet, readImageSet, verifySet } from "../../src/ops/image-set.js"
 import { customiseTree, findKernel, parseMountPoints } from "../../src/ops/image-work.js";
 import { listImages } from "../../src/ops/image.js";
 import { FIXTURES, writeFakeSet } from "./image-fixtures.js";
+import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
+
+const host = localHost(localRunner);
 
 const dirs: string[] = [];
 const tempDir = async () => {
@@ -93,14 +97,14 @@ describe("image sets on disk", () => {
     const d = await tempDir();
     const stagedDir = join(d, ".work");
     const meta = await writeFakeSet(stagedDir, "out", "k1");
-    await installSet(imageFiles(stagedDir, "out"), imageFiles(d, "debian-12"), {
+    await installSet(host, imageFiles(stagedDir, "out"), imageFiles(d, "debian-12"), {
       ...meta,
       name: "debian-12",
     });
-    const set = await readImageSet(d, "debian-12");
+    const set = await readImageSet(host, d, "debian-12");
     expect(set?.meta.name).toBe("debian-12");
-    await verifySet(imageFiles(d, "debian-12"), meta);
-    const list = await listImages(d);
+    await verifySet(host, imageFiles(d, "debian-12"), meta);
+    const list = await listImages(host, d);
     expect(list.map((i) => [i.name, i.size, i.kernel])).toEqual([
       ["debian-12", meta.sizes.qcow2, "6.1.0-50-cloud-amd64"],
     ]);
@@ -110,11 +114,11 @@ describe("image sets on disk", () => {
     const d = await tempDir();
     const meta = await writeFakeSet(d, "a", "k1");
     await rm(imageFiles(d, "a").initrd);
-    expect(await readImageSet(d, "a")).toBeUndefined();
-    expect(await listImages(d)).toEqual([]);
+    expect(await readImageSet(host, d, "a")).toBeUndefined();
+    expect(await listImages(host, d)).toEqual([]);
     await writeFakeSet(d, "b", "k1");
     await writeFile(imageFiles(d, "b").vmlinuz, "tampered");
-    await expect(verifySet(imageFiles(d, "b"), { ...meta })).rejects.toThrow(/does not match/);
+    await expect(verifySet(host, imageFiles(d, "b"), { ...meta })).rejects.toThrow(/does not match/);
   });
 });
 
@@ -123,6 +127,7 @@ describe("image cache", () => {
     const d = await tempDir();
     const meta = await writeFakeSet(join(d, "images"), "debian-12", "k1");
     const entry = await storeInCache(
+      host,
       join(d, "cache"),
       "k1",
       imageFiles(join(d, "images"), "debian-12"),
@@ -130,9 +135,9 @@ describe("image cache", () => {
     );
     expect(entry).toBe(cacheEntryDir(join(d, "cache"), "k1"));
     const staged = imageFiles(await tempDir(), "out");
-    expect((await loadFromCache(join(d, "cache"), "k1", staged))?.sha256).toEqual(meta.sha256);
+    expect((await loadFromCache(host, join(d, "cache"), "k1", staged))?.sha256).toEqual(meta.sha256);
     expect((await stat(staged.qcow2)).size).toBe(meta.sizes.qcow2);
-    expect(await loadFromCache(join(d, "cache"), "k2", staged)).toBeUndefined();
+    expect(await loadFromCache(host, join(d, "cache"), "k2", staged)).toBeUndefined();
   });
 });
 
@@ -154,7 +159,7 @@ describe("customiseTree and findKernel on a small fake tree", () => {
       "systemd-networkd-wait-online.service",
     ]);
     const recipe = buildImageRecipe(2 * 1024 ** 3);
-    await customiseTree(root, recipe);
+    await customiseTree(host, root, recipe);
     expect(await readFile(join(root, "etc/fstab"), "utf8")).toMatch(/^\/dev\/vda \/ ext4/);
     expect((await stat(join(root, "etc/machine-id"))).size).toBe(0);
     expect(await readlink(join(root, "etc/systemd/system/fstrim.timer"))).toBe("/dev/null");
@@ -167,16 +172,16 @@ describe("customiseTree and findKernel on a small fake tree", () => {
 
   it("refuses a tree that lacks a unit it must enable", async () => {
     const root = await tree(["systemd-networkd.service"]);
-    await expect(customiseTree(root, buildImageRecipe(2 * 1024 ** 3))).rejects.toThrow(ToolError);
+    await expect(customiseTree(host, root, buildImageRecipe(2 * 1024 ** 3))).rejects.toThrow(ToolError);
   });
 
   it("finds the kernel and initrd, or says what is missing", async () => {
     const root = await tempDir();
-    await expect(findKernel(root)).rejects.toThrow(/no vmlinuz/);
+    await expect(findKernel(host, root)).rejects.toThrow(/no vmlinuz/);
     await mkdir(join(root, "boot"));
     for (const f of ["vmlinuz-6.1.0-50-cloud-amd64", "initrd.img-6.1.0-50-cloud-amd64"])
       await writeFile(join(root, "boot", f), f);
-    expect(await findKernel(root)).toEqual({
+    expect(await findKernel(host, root)).toEqual({
       release: "6.1.0-50-cloud-amd64",
       vmlinuz: join(root, "boot/vmlinuz-6.1.0-50-cloud-amd64"),
       initrd: join(root, "boot/initrd.img-6.1.0-50-cloud-amd64"),

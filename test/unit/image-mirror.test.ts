@@ -13,6 +13,10 @@ import {
 } from "../../src/adapters/debootstrap.js";
 import { IMAGE_PACKAGES } from "../../src/core/image-recipe.js";
 import { FIXTURES } from "./image-fixtures.js";
+import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
+
+const host = localHost(localRunner);
 
 const fixture = (name: string) => readFile(join(FIXTURES, name), "utf8");
 const dirs: string[] = [];
@@ -87,21 +91,21 @@ describe("loadAptMirror on a real apt dir", () => {
     const d = await aptDir({});
     await copyFile(join(FIXTURES, "debian.sources"), join(d, "sources.list.d", "debian.sources"));
     await copyFile(join(FIXTURES, "google-cloud-sdk.list"), join(d, "sources.list.d", "a.list"));
-    expect(await loadAptMirror("bookworm", d)).toBe("http://deb.debian.org/debian");
+    expect(await loadAptMirror(host, "bookworm", d)).toBe("http://deb.debian.org/debian");
   });
 
   it("prefers sources.list (apt's order) and is undefined with only third-party sources", async () => {
     const d = await aptDir({ "sources.list": "deb http://local.mirror/debian bookworm main\n" });
     await copyFile(join(FIXTURES, "debian.sources"), join(d, "sources.list.d", "debian.sources"));
-    expect(await loadAptMirror("bookworm", d)).toBe("http://local.mirror/debian");
+    expect(await loadAptMirror(host, "bookworm", d)).toBe("http://local.mirror/debian");
     const third = await aptDir({});
     await copyFile(join(FIXTURES, "nodesource.sources"), join(third, "sources.list.d", "nodesource.sources"));
     await copyFile(
       join(FIXTURES, "debian.sources"),
       join(third, "sources.list.d", "debian.sources.disabled"),
     );
-    expect(await loadAptMirror("bookworm", third)).toBeUndefined();
-    expect(await loadAptMirror("bookworm", join(third, "missing"))).toBeUndefined();
+    expect(await loadAptMirror(host, "bookworm", third)).toBeUndefined();
+    expect(await loadAptMirror(host, "bookworm", join(third, "missing"))).toBeUndefined();
   });
 });
 

@@ -20,6 +20,9 @@ import {
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
+
+const host = localHost(localRunner);
 import { agentPaths, hostPaths, type AgentPaths } from "../../src/core/paths.js";
 import { ensureInbox, inboxSpace, mountAllInboxes, mountAt, removeInboxImage } from "../../src/ops/inbox.js";
 import { isRoot } from "../helpers/tools.js";
@@ -34,7 +37,7 @@ let t: Tree;
 let a: AgentPaths;
 const paths = () => hostPaths(t.root, t.stateDir);
 const ensure = (limitBytes = 64 * MiB) =>
-  ensureInbox(localRunner, paths().inboxesDir, a, { uid: UID, gid: GID, limitBytes });
+  ensureInbox(host, paths().inboxesDir, a, { uid: UID, gid: GID, limitBytes });
 
 /** Writes zeros to `fd` until the file system refuses; returns the error code and bytes written. */
 function fill(fd: number): { code: string | undefined; bytes: number } {
@@ -58,7 +61,7 @@ describe.skipIf(skip)("inbox file system", () => {
   it("is created mounted nosuid,nodev,noexec,nosymfollow, owned by the agent, 0770, with its folders", async () => {
     const r = await ensure();
     expect(r).toMatchObject({ action: "created", limitBytes: 64 * MiB });
-    const m = await mountAt(localRunner, a.inbox);
+    const m = await mountAt(host, a.inbox);
     expect(m?.fsType).toBe("ext4");
     expect(m?.options).toEqual(expect.arrayContaining(["nosuid", "nodev", "noexec", "nosymfollow"]));
     const st = await stat(a.inbox);
@@ -110,7 +113,7 @@ describe.skipIf(skip)("inbox file system", () => {
     closeSync(second);
     const alloc = (await stat(a.inboxImage)).blocks * 512; // what the host's disk really holds
     expect(alloc).toBeLessThanOrEqual(64 * MiB);
-    const space = await inboxSpace(localRunner, a);
+    const space = await inboxSpace(host, a);
     expect(space).toMatchObject({ enforced: true, full: true });
     const du = await cli(t, ["--json", "du", "agent-a", "--check"]);
     expect(du.code).toBe(1);
@@ -133,13 +136,13 @@ describe.skipIf(skip)("inbox file system", () => {
     await mkdir(join(a.inbox, "outputs", "kept"));
     execFileSync("umount", [a.inbox]); // as after a reboot: neither mount is there
     execFileSync("umount", [a.inboxFs]);
-    expect(await mountAt(localRunner, a.inbox)).toBeUndefined();
-    expect(await mountAllInboxes(localRunner, paths())).toEqual(["agent-a"]);
+    expect(await mountAt(host, a.inbox)).toBeUndefined();
+    expect(await mountAllInboxes(host, paths())).toEqual(["agent-a"]);
     expect((await lstat(join(a.inbox, "outputs", "kept"))).isDirectory()).toBe(true);
     const grow = await cli(t, ["--json", "resize", "agent-a", "--quota", "96M"]);
     expect(grow.code, grow.stderr).toBe(0);
     expect(JSON.parse(grow.stdout)).toMatchObject({ action: "grown", limitBytes: 96 * MiB });
-    const space = await inboxSpace(localRunner, a);
+    const space = await inboxSpace(host, a);
     expect(space.sizeBytes).toBeGreaterThan(80 * MiB);
     const shrink = await cli(t, ["resize", "agent-a", "--quota", "48M"]);
     expect(shrink.code).toBe(65);
@@ -157,8 +160,8 @@ describe.skipIf(skip)("inbox file system", () => {
     await expect(ensure()).rejects.toThrow(/is a mount point, but not of/);
     execFileSync("umount", [a.inbox]);
     await ensure();
-    expect(await removeInboxImage(localRunner, a)).toBe(true);
-    expect(await mountAt(localRunner, a.inbox)).toBeUndefined();
+    expect(await removeInboxImage(host, a)).toBe(true);
+    expect(await mountAt(host, a.inbox)).toBeUndefined();
     await expect(stat(a.inboxImage)).rejects.toMatchObject({ code: "ENOENT" });
   });
 

@@ -10,6 +10,7 @@ import { execa } from "execa";
 import type { OpContext as Context } from "../../src/ops/context.js";
 import { createOutput } from "../../src/cli/output.js";
 import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
 import { hostPaths } from "../../src/core/paths.js";
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -90,6 +91,7 @@ export function contextFor(t: Tree): Context {
   return {
     opts,
     paths: hostPaths(t.root, t.stateDir),
+    host: localHost(localRunner),
     run: localRunner,
     out: createOutput(opts),
     clock: () => new Date(),

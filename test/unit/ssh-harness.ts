@@ -11,6 +11,10 @@ import { execa } from "execa";
 import { describe } from "vitest";
 import { assertTools, describeWithTools, isRoot } from "../helpers/tools.js";
 import { generateAgentKeys, type AgentKeysForGuest } from "../../src/adapters/ssh-keys.js";
+import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
+
+const host = localHost(localRunner);
 
 export const REPO = new URL("../..", import.meta.url).pathname;
 
@@ -115,7 +119,7 @@ export async function startSshServer(agent = "sshtest", extraConfig: string[] = 
   mkdirSync(join(dir, "bin"));
   symlinkSync(join(REPO, "cloud-init", "agentshare-run"), join(dir, "bin", "agentshare-run"));
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // privilege separation dir
-  const keys = await generateAgentKeys(agentDir, agent);
+  const keys = await generateAgentKeys(host, agentDir, agent);
   const hostKeyFile = join(dir, "ssh_host_ed25519_key");
   writeFileSync(hostKeyFile, keys.hostPrivateKey, { mode: 0o600 });
   writeFileSync(join(dir, "authorized_keys"), `${keys.clientPublicKey}\n`);

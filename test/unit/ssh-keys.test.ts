@@ -18,6 +18,10 @@ import {
 import { hostKeyAlgorithms } from "../../src/adapters/ssh.js";
 import { DataError, NotFoundError } from "../../src/errors.js";
 import { assertTools, describeWithTools } from "../helpers/tools.js";
+import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
+
+const host = localHost(localRunner);
 
 let dir = "";
 beforeEach(async () => {
@@ -30,7 +34,7 @@ const keygen = (args: string[]) => execFileSync("ssh-keygen", args, { encoding: 
 describeWithTools(["ssh-keygen"])("generateAgentKeys with ssh-keygen as the judge", () => {
   it("writes id_ed25519 0600, id_ed25519.pub and known_hosts that ssh-keygen reads back", async () => {
     assertTools(["ssh-keygen"]);
-    const k = await generateAgentKeys(dir, "web1");
+    const k = await generateAgentKeys(host, dir, "web1");
     expect((await stat(join(dir, "id_ed25519"))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, "known_hosts"))).mode & 0o777).toBe(0o644);
     // ssh-keygen -y derives the public key from the private one: must be the .pub we wrote
@@ -50,20 +54,20 @@ describeWithTools(["ssh-keygen"])("generateAgentKeys with ssh-keygen as the judg
   });
 
   it("makes different keys each time, and loadAgentKeys reads them back", async () => {
-    const a = await generateAgentKeys(dir, "web1");
-    const loaded = await loadAgentKeys(dir);
+    const a = await generateAgentKeys(host, dir, "web1");
+    const loaded = await loadAgentKeys(host, dir);
     expect(formatPublicKey(loaded.hostKeys[0]!)).toBe(formatPublicKey(parsePublicKey(a.hostPublicKey)));
-    const b = await generateAgentKeys(dir, "web1");
+    const b = await generateAgentKeys(host, dir, "web1");
     expect(b.hostPublicKey).not.toBe(a.hostPublicKey);
     expect(b.clientPublicKey).not.toBe(a.clientPublicKey);
-    expect((await loadAgentKeys(dir)).privateKey).not.toBe(loaded.privateKey);
+    expect((await loadAgentKeys(host, dir)).privateKey).not.toBe(loaded.privateKey);
   });
 });
 
 describeWithTools(["cloud-init"])("the keys in cloud-init's terms", () => {
   it("cloud-init schema accepts them as ssh_keys ed25519 pair and authorized key", async () => {
     assertTools(["cloud-init"]);
-    const k = await generateAgentKeys(dir, "web1");
+    const k = await generateAgentKeys(host, dir, "web1");
     const doc = {
       users: [{ name: "agent", ssh_authorized_keys: [k.clientPublicKey] }],
       ssh_keys: { ed25519_private: k.hostPrivateKey, ed25519_public: k.hostPublicKey },
@@ -107,15 +111,17 @@ it("parsePublicKey names what is wrong", () => {
 });
 
 it("loadAgentKeys: NotFoundError naming the missing file, DataError for a bad one", async () => {
-  await expect(loadAgentKeys(dir)).rejects.toThrow(NotFoundError);
-  await expect(loadAgentKeys(dir)).rejects.toThrow(join(dir, "id_ed25519"));
-  await generateAgentKeys(dir, "web1");
+  await expect(loadAgentKeys(host, dir)).rejects.toThrow(NotFoundError);
+  await expect(loadAgentKeys(host, dir)).rejects.toThrow(join(dir, "id_ed25519"));
+  await generateAgentKeys(host, dir, "web1");
   await writeFile(join(dir, "known_hosts"), "# nothing pinned\n");
-  await expect(loadAgentKeys(dir)).rejects.toThrow(/pins no host key/);
+  await expect(loadAgentKeys(host, dir)).rejects.toThrow(/pins no host key/);
   await rm(join(dir, "known_hosts"));
-  await expect(loadAgentKeys(dir)).rejects.toThrow(/pinned guest host key .*known_hosts does not exist/);
+  await expect(loadAgentKeys(host, dir)).rejects.toThrow(
+    /pinned guest host key .*known_hosts does not exist/,
+  );
   await writeFile(join(dir, "id_ed25519"), "not a key\n");
-  await expect(loadAgentKeys(dir)).rejects.toThrow(/is not an OpenSSH private key/);
+  await expect(loadAgentKeys(host, dir)).rejects.toThrow(/is not an OpenSSH private key/);
 });
 
 it("hostKeyAlgorithms asks the server for the pinned key's type only", () => {

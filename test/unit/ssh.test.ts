@@ -19,6 +19,10 @@ import {
   TEST_USER,
   type SshServer,
 } from "./ssh-harness.js";
+import { localRunner } from "../../src/adapters/runner.js";
+import { localHost } from "../../src/host/local.js";
+
+const host = localHost(localRunner);
 
 /** A Writable that keeps every chunk and can wait for some text to have arrived. */
 function sink() {
@@ -48,7 +52,7 @@ describeWithSshd()("ssh adapter with a real sshd", () => {
   beforeAll(async () => {
     assertSshd();
     s = await startSshServer();
-    const keys = await loadAgentKeys(s.agentDir);
+    const keys = await loadAgentKeys(host, s.agentDir);
     target = {
       host: "127.0.0.1",
       port: s.port,

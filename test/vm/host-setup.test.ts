@@ -19,6 +19,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildDomainXml, type DomainSpec } from "../../src/core/domain-xml.js";
 import { READY_MARKER } from "../../src/core/paths.js";
 import { ensureReadOnlyBind, unmountIfMounted } from "../../src/adapters/mount.js";
+import { localHost } from "../../src/host/local.js";
 import { localRunner as run } from "../../src/adapters/runner.js";
 import { writeSeedIso } from "../../src/adapters/seed-iso.js";
 import * as virsh from "../../src/adapters/virsh.js";
@@ -76,9 +77,9 @@ describeWithTools(["virsh", "qemu-system-x86_64", "genisoimage", "busybox"])(
         mkdirSync(join(d, sub), { recursive: true });
       writeFileSync(join(d, "global/tools/hello.txt"), `hello ${tag} ${process.pid}\n`);
       chownSync(join(d, "inbox"), UID, UID);
-      await ensureReadOnlyBind(run, join(d, "global"), join(d, "global-ro"));
+      await ensureReadOnlyBind(localHost(run), join(d, "global"), join(d, "global-ro"));
       const seedFiles = { userData: "#cloud-config\n", metaData: `instance-id: ${tag}\n` };
-      await writeSeedIso(run, seedFiles, join(d, "state/seed.iso"));
+      await writeSeedIso(localHost(run), seedFiles, join(d, "state/seed.iso"));
       const name = `agentshare-setup-test-${tag}-${process.pid}`;
       domains.push(name);
       return {
