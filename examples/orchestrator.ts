@@ -18,13 +18,16 @@ const onProgress = (e: ProgressEvent) => {
 };
 
 /** Prefixes each complete line with `name: `; keeps a partial line until its end arrives. */
-function lines(name: string): (chunk: Uint8Array) => void {
+function lines(name: string, seen: string[] = []): (chunk: Uint8Array) => void {
   let partial = "";
   return (chunk) => {
     const text = partial + Buffer.from(chunk).toString("utf8");
     const parts = text.split("\n");
     partial = parts.pop() ?? "";
-    for (const l of parts) process.stderr.write(`${name}: ${l}\n`);
+    for (const l of parts) {
+      seen.push(l);
+      process.stderr.write(`${name}: ${JSON.stringify(l).slice(1, -1)}\n`); // guest text, escaped
+    }
   };
 }
 
@@ -35,19 +38,23 @@ const TASK = [
   "sh",
   "-c",
   'for i in 1 2 3; do echo "step $i on $(hostname)"; sleep 0.2; done; ' +
-    'echo "done by $(hostname)" > "$AGENTSHARE_OUTPUTS/result.txt"',
+    'echo "done by $(hostname)" > "$AGENTSHARE_OUTPUTS/result.txt"; echo "run=$AGENTSHARE_RUN_ID"',
 ];
 
 async function work(i: number) {
   await using agent = await as.ephemeral({ prefix: `orch${i}`, settings });
-  const r = await agent.exec(TASK, { onStdout: lines(agent.name), onStderr: lines(agent.name) });
+  const out: string[] = [];
+  const r = await agent.exec(TASK, { onStdout: lines(agent.name, out), onStderr: lines(agent.name) });
   if (r.exitCode !== 0) throw new Error(`${agent.name}: the task exited ${r.exitCode}`);
-  if (!r.run) throw new Error(`${agent.name}: the guest did not say which run it made`);
-  const got = await agent.collect(`runs/${r.run}/outputs/result.txt`, {
+  // the run it made: from the exec (when the guest's exec server said), else from the task's own
+  // last line; a guest-chosen name is safe here: collect opens no symlink and no `..`
+  const run = r.run ?? /^run=(run-[0-9A-Za-z-]+)$/.exec(out.at(-1) ?? "")?.[1];
+  if (!run) throw new Error(`${agent.name}: could not tell which run the task made`);
+  const got = await agent.collect(`runs/${run}/outputs/result.txt`, {
     as: `${agent.name}-result.txt`,
     force: true,
   });
-  return { agent: agent.name, run: r.run, exitCode: r.exitCode, collected: got.dest, sha256: got.sha256 };
+  return { agent: agent.name, run, exitCode: r.exitCode, collected: got.dest, sha256: got.sha256 };
 }
 
 try {

@@ -4,7 +4,11 @@
 // path is opened one component at a time without following a symlink (adapters/safe-open.ts),
 // and metrics fields are copied only when they have the documented type (docs/runs.md).
 import { createHash } from "node:crypto";
+// Not yet through the host seam (ctx.host): serve's download hands out a local FileHandle, and the
+// run-file walk reads through /proc/self/fd paths. Left for the remote-host work (issue 10).
+// eslint-disable-next-line no-restricted-imports
 import { promises as fsp } from "node:fs";
+// eslint-disable-next-line no-restricted-imports
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { readGuestFile } from "../adapters/fs.js";
@@ -101,7 +105,7 @@ const checkRun = (run: string) => {
 /** The agent's runs, newest first, each with what its metrics.json says. */
 export async function listRunInfos(ctx: OpContext, name: string): Promise<RunInfo[]> {
   const inbox = inboxOf(ctx, name);
-  const runs = (await listRuns(inbox).catch(() => [] as string[])).slice(0, LIST_MAX);
+  const runs = (await listRuns(ctx.host, inbox).catch(() => [] as string[])).slice(0, LIST_MAX);
   return Promise.all(runs.map(async (r) => runInfoOf(r, await readMetrics(inbox, r))));
 }
 
