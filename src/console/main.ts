@@ -4,31 +4,9 @@
 import { action, api, ApiError, bytes, el, path, table } from "./dom.js";
 import { logView, type LogView } from "./log-view.js";
 
-interface AgentStatus {
-  name: string;
-  state: string;
-  ready: boolean;
-  inboxBytes: number | null;
-  inboxLimitBytes: number | null;
-  inboxFull: boolean;
-  runs: number;
-  latestRun: string | null;
-  latestExitCode: number | null;
-  latestPersisted: boolean | null;
-}
-interface RunInfo {
-  run: string;
-  finished: boolean;
-  exitCode: number | null;
-  durationS: number | null;
-  maxRssKib: number | null;
-  persisted: boolean | null;
-}
-interface StagingFile {
-  name: string;
-  size: number;
-  sha256: string;
-}
+// the objects the API returns (type-only: nothing of the host side is bundled into the page)
+import type { AgentStatus } from "../ops/status.js";
+import type { RunInfo, StagingFile } from "../ops/runs.js";
 
 const main = () => document.getElementById("main") as HTMLElement;
 const status = (s: string) => {
