@@ -33,5 +33,20 @@ await build({
 });
 chmodSync(join(root, "dist/guest/health-server.mjs"), 0o755);
 
+// the host helper the controlling machine runs over SSH on a remote VM host (src/host/helper.ts):
+// one file for the host's own Node (Debian 12: 18), no runtime dependencies
+mkdirSync(join(root, "dist/host"), { recursive: true });
+await build({
+  entryPoints: [join(root, "src/host/helper.ts")],
+  outfile: join(root, "dist/host/host-helper.mjs"),
+  bundle: true,
+  platform: "node",
+  target: "node18",
+  format: "esm",
+  legalComments: "none",
+  logLevel: "warning",
+  external: ["execa"],
+});
+
 // the web console `agentshare serve` serves (src/console), bundled for browsers
 await buildConsole(join(root, "dist/console"));

@@ -5,7 +5,7 @@
 import { constants, promises as fsp } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, InternalError, NotFoundError } from "../errors.js";
+import { ConfigError, InternalError, NoPermissionError, NotFoundError } from "../errors.js";
 
 /** templates/ and cloud-init/ ship beside dist/ (and beside src/ in a checkout). */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -74,4 +74,46 @@ export async function readConfigText(file: string, required: boolean): Promise<s
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * A small file of the operator's on the controlling machine (an SSH identity, a known_hosts
+ * file): NotFoundError or NoPermissionError naming it and `what` it is for.
+ */
+export async function readControllerFile(
+  path: string,
+  what: string,
+  maxBytes = 1024 * 1024,
+): Promise<Buffer> {
+  const buf = await fsp.readFile(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT")
+      throw new NotFoundError(`${what} ${path} does not exist`, {
+        hint: "check the path in the host's entry",
+      });
+    throw new NoPermissionError(`cannot read ${what} ${path}: ${err.code ?? err.message}`, {
+      hint: "run agentshare as the user who owns it (root)",
+    });
+  });
+  if (buf.length > maxBytes)
+    throw new ConfigError(`${what} ${path} is over ${maxBytes} bytes: is it the right file?`);
+  return buf;
+}
+
+/** A file of the package as bytes (the bundled host helper); InternalError naming the fix when missing. */
+export async function readPackageBytes(path: string): Promise<Buffer> {
+  return fsp.readFile(path).catch((err: NodeJS.ErrnoException) => {
+    throw new InternalError(`cannot read ${path}: ${err.code ?? err.message}`, {
+      hint: "build the package first: npm ci && npm run build",
+    });
+  });
+}
+
+/** Writes a small file of the controlling machine atomically (the fleet's hosts file); mode 0600. */
+export async function writeControllerFileAtomic(path: string, text: string): Promise<void> {
+  await fsp.mkdir(dirname(path), { recursive: true, mode: 0o711 });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await fsp.writeFile(tmp, text, { mode: 0o600 });
+  const fh = await fsp.open(tmp, "r");
+  await fh.sync().finally(() => fh.close());
+  await fsp.rename(tmp, path);
 }

@@ -86,7 +86,12 @@ export async function copyHashed(
   return result;
 }
 
-async function placeFile(tmp: string, dest: string, opts: HashCopyOptions): Promise<void> {
+/** Moves a finished temp file to `dest`: rename when replacing, else link(2) (EEXIST → DataError). */
+export async function placeFile(
+  tmp: string,
+  dest: string,
+  opts: Pick<HashCopyOptions, "replace" | "existsHint">,
+): Promise<void> {
   try {
     if (opts.replace) await fsp.rename(tmp, dest);
     else await fsp.link(tmp, dest);

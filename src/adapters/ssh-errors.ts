@@ -12,6 +12,10 @@ export interface SshPeer {
   knownHostsPath: string;
   /** What to check when the peer cannot be reached. */
   hint?: string;
+  /** What to do when its host key is not the pinned one (default: an agent's advice). */
+  mismatchHint?: string;
+  /** What to do when the login is refused (default: an agent's advice). */
+  authHint?: string;
 }
 
 const UNREACHABLE = new Set([
@@ -31,9 +35,10 @@ export function hostKeyMismatch(peer: SshPeer, offered: Buffer): ToolError {
       `which is not the key pinned in ${peer.knownHostsPath}; refusing to connect (nothing was run)`,
     {
       hint:
+        peer.mismatchHint ??
         "something other than this agent's VM answers at that address (a wrong --host, an address reused by " +
-        "another VM, or an interception), or the VM was not booted from this provision's seed ISO; " +
-        "re-provision the agent to make and pin new keys — do not edit known_hosts to get past this",
+          "another VM, or an interception), or the VM was not booted from this provision's seed ISO; " +
+          "re-provision the agent to make and pin new keys — do not edit known_hosts to get past this",
     },
   );
 }
@@ -48,7 +53,9 @@ export function connectError(peer: SshPeer, err: Error & { code?: string; level?
   if (err.level === "client-authentication")
     return new ToolError(`SSH login as ${peer.username} to ${where} was refused: the key was not accepted`, {
       cause: err,
-      hint: `the guest's ~${peer.username}/.ssh/authorized_keys must hold the agent's id_ed25519.pub (set at provision); check --user`,
+      hint:
+        peer.authHint ??
+        `the guest's ~${peer.username}/.ssh/authorized_keys must hold the agent's id_ed25519.pub (set at provision); check --user`,
     });
   return new ToolError(`SSH to ${where} failed: ${err.message}`, opts);
 }

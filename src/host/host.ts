@@ -5,6 +5,7 @@
 // Stats), file contents streamed where they can be large. Paths are trusted host paths unless a
 // method says it guards against a guest-written tree.
 import type { MountEntry } from "../core/mountinfo.js";
+import type { Duplex } from "node:stream";
 import type { Runner } from "../adapters/runner.js";
 
 export type FileKind = "file" | "dir" | "symlink" | "other";
@@ -104,6 +105,8 @@ export interface LockOptions {
 }
 
 export interface Host {
+  /** "local", or the name of a remote host in the fleet (for messages). */
+  readonly name: string;
   /** The host's tools (mount, virsh, qemu-img, rm, du, …): the one Runner. */
   run: Runner;
   /** The host's folder for temporary files (os.tmpdir() there). */
@@ -182,6 +185,16 @@ export interface Host {
   mountinfo(): Promise<MountEntry[]>;
   /** The image file behind a loop device such as /dev/loop3; undefined if none. */
   loopBackingFile(device: string): Promise<string | undefined>;
+
+  // network, as seen from the host
+  /** `n` distinct TCP ports free on the host's 127.0.0.1 right now (for `access: loopback`). */
+  freeLoopbackPorts(n: number): Promise<number[]>;
+  /**
+   * A TCP connection from the host to `address:port` (a guest's forwarded port on the host's
+   * loopback): locally a socket, remotely a channel through the host's sshd, so the controlling
+   * machine needs no route to a guest.
+   */
+  connectTcp(address: string, port: number): Promise<Duplex>;
 
   // locks
   /** Takes `<locksDir>/<key>.lock` (O_EXCL, the holder's pid), waiting up to waitMs. */

@@ -8,7 +8,7 @@ import type { Host } from "./host.js";
 export function lazyLocalHost(run: Runner): Host {
   let host: Promise<Host> | undefined;
   const get = () => (host ??= import("./local.js").then((m) => m.localHost(run)));
-  const plain: Partial<Host> = { run, tmpDir: tmpdir() };
+  const plain: Partial<Host> = { name: "local", run, tmpDir: tmpdir() };
   return new Proxy(plain as Host, {
     get: (target, key: keyof Host | "then") =>
       key === "then" // not a promise: `await host` must not wait on it

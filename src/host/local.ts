@@ -4,7 +4,10 @@
 import { createReadStream, constants, promises as fsp, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { createHash } from "node:crypto";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
+import type { Duplex } from "node:stream";
+import { freeLoopbackPorts } from "../adapters/ports.js";
 import { appendLinesLocal } from "../adapters/audit.js";
 import { measureTree } from "../adapters/du.js";
 import {
@@ -105,6 +108,7 @@ const ACCESS = {
 /** The Host of the machine agentshare runs on; `run` is its Runner (execa). */
 export function localHost(run: Runner): Host {
   return {
+    name: "local",
     run,
     tmpDir: tmpdir(),
     readFile: (path) => fsp.readFile(path),
@@ -220,5 +224,15 @@ export function localHost(run: Runner): Host {
     mountinfo: () => loadMountinfo(run),
     loopBackingFile,
     acquireLock: (locksDir, key, opts) => acquireLock(locksDir, key, opts),
+    freeLoopbackPorts,
+    connectTcp: (address, port) =>
+      new Promise<Duplex>((resolve, reject) => {
+        const sock = connect({ host: address, port });
+        sock.once("connect", () => {
+          sock.removeListener("error", reject);
+          resolve(sock);
+        });
+        sock.once("error", reject);
+      }),
   };
 }

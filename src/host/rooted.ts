@@ -45,6 +45,7 @@ export function rootedHost(base: string, inner: Host): Host {
     close: () => d.close(),
   });
   return asyncOnly({
+    name: `${inner.name} (rooted at ${base})`,
     run: async (file) => {
       throw new InternalError(`a rooted host runs no tools (asked for ${file})`, {
         hint: "ask the host seam for the operation instead of running a tool on host paths",
@@ -104,6 +105,8 @@ export function rootedHost(base: string, inner: Host): Host {
         ? { ok: true, lock: { path: back(a.lock.path), release: a.lock.release } }
         : { ...a, path: back(a.path) };
     },
+    freeLoopbackPorts: (n) => inner.freeLoopbackPorts(n),
+    connectTcp: (address, port) => inner.connectTcp(address, port),
   });
 }
 
