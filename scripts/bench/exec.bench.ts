@@ -95,7 +95,7 @@ async function main() {
     ];
     const base = [...ssh, ...sshOpts, "-o", "HostKeyAlgorithms=ssh-ed25519", `${USER}@127.0.0.1`];
     const ours = [process.execPath, cli, "--state-dir", s.stateDir, "exec", s.agent, "--user", USER];
-    const oursArgs = [...ours, "--host", "127.0.0.1", "--port", `${s.port}`, "--no-run", "--"];
+    const oursArgs = [...ours, "--address", "127.0.0.1", "--port", `${s.port}`, "--no-run", "--"];
     const lat = { ssh: [] as number[], cli: [] as number[], inproc: [] as number[] };
     for (let i = 0; i < REPS; i++) {
       const pair = [

@@ -53,7 +53,7 @@ async function main() {
     console.log(`user ${USER}, load average before ${load().join(" ")}`);
     sideBySide("--version", ["--version"]);
     sideBySide("--help", ["--help"]);
-    const target = ["--host", "127.0.0.1", "--port", `${s.port}`, "--user", USER, "--no-run"];
+    const target = ["--address", "127.0.0.1", "--port", `${s.port}`, "--user", USER, "--no-run"];
     sideBySide("exec -- true", ["--state-dir", s.stateDir, "exec", s.agent, ...target, "--", "true"]);
     console.log(`load average after ${load().join(" ")}; ${retries} failed runs were run again`);
   } finally {

@@ -1,7 +1,7 @@
 // ssh2 client: log in with a private key, check the server's host key byte for byte against a
 // pinned one (no trust on first use, no fallback), run a command with its output streamed as it
 // arrives. sshRunner makes a connection a Runner, so every adapter can run on a remote host.
-import { Readable, Writable } from "node:stream";
+import { Readable, Writable, type Duplex } from "node:stream";
 import ssh2 from "ssh2";
 import type { Client, ServerHostKeyAlgorithm } from "ssh2";
 import { DataError, ToolError } from "../errors.js";
@@ -20,6 +20,8 @@ export interface SshTarget extends SshPeer {
   hostKeys: readonly PublicKey[];
   /** How long the TCP connect plus SSH handshake may take (default 20 s). */
   readyTimeoutMs?: number;
+  /** An open connection to use instead of connecting to host:port (e.g. a channel through a VM host). */
+  sock?: Duplex;
 }
 
 /** Host key algorithms to ask for, so the server offers the pinned key's type and not another. */
@@ -72,6 +74,7 @@ export function sshConnect(t: SshTarget): Promise<Client> {
       username: t.username,
       privateKey: t.privateKey,
       readyTimeout: t.readyTimeoutMs ?? 20_000,
+      sock: t.sock as import("node:net").Socket | undefined,
       keepaliveInterval: 15_000, // a guest that vanishes mid-command ends the session in ~1 min
       keepaliveCountMax: 4,
       algorithms: { serverHostKey: hostKeyAlgorithms(t.hostKeys) },

@@ -14,6 +14,8 @@ export interface AgentshareOptions {
   connect?: string;
   /** Config file (env AGENTSHARE_CONFIG, default /etc/agentshare/config.yaml when it exists). */
   configFile?: string;
+  /** The fleet host of every call that gives none (e.g. the CLI's --host). */
+  host?: string;
   /** Progress of every call that has no `onProgress` of its own. */
   onProgress?: (e: ProgressEvent) => void;
   /** Receives one line per tool command run (argv, exit code, time): the CLI's --debug. */
@@ -36,6 +38,11 @@ export type ProgressEvent =
 
 /** Accepted by every call. */
 export interface CallOptions {
+  /**
+   * The fleet host to run on ("local", or a name from the config's `hosts:` / `host add`); for a
+   * verb on an agent, default: the host the agent was placed on; for provision, "auto" places it.
+   */
+  host?: string;
   /** Aborting rejects the call with the signal's reason; waits and tool runs stop early. */
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
@@ -47,7 +54,22 @@ export type AgentSettings = Partial<AgentConfig> & {
   inboxQuota?: string;
 };
 
+export interface AddHostParams extends CallOptions {
+  /** Private key to log in with (default /root/.ssh/id_ed25519). */
+  identity?: string;
+  /** known_hosts that must already vouch for the host's key (default /root/.ssh/known_hosts). */
+  knownHosts?: string;
+  root?: string;
+  stateDir?: string;
+  labels?: Record<string, string>;
+  maxAgents?: number;
+  /** MiB the host's agents may reserve together. */
+  memory?: number;
+}
+
 export interface ProvisionParams extends CallOptions {
+  /** With placement (`host` "auto" or unset with hosts configured): only hosts with these labels. */
+  selector?: Record<string, string>;
   /** VM profile from templates/ (default: the config file's, else "default"). */
   profile?: string;
   settings?: AgentSettings;
@@ -134,8 +156,8 @@ export interface ExecParams extends CallOptions {
   user?: string;
   /** Through the per-run wrapper, as a new run in the inbox (default true). */
   run?: boolean;
-  /** SSH address instead of the agent's own (e.g. a forwarded port). */
-  host?: string;
+  /** The guest's SSH address as the VM host sees it, instead of the agent's own (e.g. a forwarded port). */
+  address?: string;
   port?: number;
 }
 
@@ -148,6 +170,8 @@ export interface ExecResult {
   run?: string;
   /** Where it ran (the guest's SSH address). */
   host: string;
+  /** The fleet host the agent is on, when not this machine. */
+  vmHost?: string;
 }
 
 export interface PromoteParams extends CallOptions {

@@ -21,6 +21,7 @@ import { registerResize } from "./resize.js";
 import { registerLifecycle } from "./lifecycle.js";
 import { registerRender } from "./render.js";
 import { registerServe } from "./serve.js";
+import { registerHost } from "./host.js";
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerInit,
@@ -40,4 +41,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerResize,
   registerRender,
   registerServe,
+  registerHost,
 ];

@@ -12,6 +12,8 @@ import { createOutput, type Output } from "./output.js";
 export interface GlobalOptions extends OpOptions {
   json: boolean;
   debug: boolean;
+  /** The fleet host (--host, env AGENTSHARE_HOST); undefined: the agent's own, or placement. */
+  host?: string;
 }
 
 /** A command's view: the API, the output, and the global options. */
@@ -43,6 +45,11 @@ export function addGlobalOptions(program: Command): Command {
       "config file (default /etc/agentshare/config.yaml, env AGENTSHARE_CONFIG)",
       process.env.AGENTSHARE_CONFIG,
     )
+    .option(
+      "--host <name>",
+      'fleet host to act on: "local", a name from `host list`, or "auto" for provision (env AGENTSHARE_HOST; default: where the agent is)',
+      process.env.AGENTSHARE_HOST,
+    )
     .option("--json", "print machine-readable JSON on stdout", false)
     .option("--debug", "print stack traces and tool command lines", false);
 }
@@ -69,10 +76,19 @@ export function cliOf(cmd: Command): Cli {
     stateDir: opts.stateDir,
     connect: opts.connect,
     configFile: opts.config,
+    host: opts.host,
     onProgress: renderProgress(out),
     trace: opts.debug ? (l) => process.stderr.write(l) : undefined,
   });
+  opened.push(api);
   return { api, out, opts };
+}
+
+const opened: Agentshare[] = [];
+
+/** Ends what the commands' API objects opened (SSH connections to remote hosts), so the process can exit. */
+export async function closeOpened(): Promise<void> {
+  await Promise.all(opened.splice(0).map((a) => a.close().catch(() => undefined)));
 }
 
 let requestedExit = 0;

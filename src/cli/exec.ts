@@ -1,4 +1,4 @@
-// `agentshare exec NAME [--user agent] [--no-run] [--timeout S] [--host ADDR] [--port 22] -- CMD [ARGS…]`:
+// `agentshare exec NAME [--user agent] [--no-run] [--timeout S] [--address ADDR] [--port 22] -- CMD [ARGS…]`:
 // run a command in an agent's VM over SSH; its stdout/stderr pass through byte for byte and its
 // exit code becomes ours.
 import type { Command } from "commander";
@@ -14,7 +14,7 @@ interface ExecFlags {
   user: string;
   run: boolean;
   timeout?: string;
-  host?: string;
+  address?: string;
   port?: string;
   stdin?: boolean;
 }
@@ -28,9 +28,9 @@ export function parseExecFlags(name: string, argv: readonly string[], f: ExecFla
   const port = f.port === undefined ? undefined : /^\d{1,5}$/.test(f.port) ? Number(f.port) : NaN;
   if (port !== undefined && !(port >= 1 && port <= 65535))
     throw new UsageError(`--port must be a TCP port 1-65535, got ${JSON.stringify(f.port)}`);
-  if (f.host !== undefined && !/^[A-Za-z0-9.:_%-]+$/.test(f.host))
-    throw new UsageError(`--host ${JSON.stringify(f.host)} is not a host name or IP address`);
-  return { name, argv, user: f.user, run: f.run, host: f.host, port, timeoutMs: parseTimeout(f.timeout) };
+  if (f.address !== undefined && !/^[A-Za-z0-9.:_%-]+$/.test(f.address))
+    throw new UsageError(`--address ${JSON.stringify(f.address)} is not a host name or IP address`);
+  return { name, argv, user: f.user, run: f.run, host: f.address, port, timeoutMs: parseTimeout(f.timeout) };
 }
 
 /** `--timeout 30`, `90s`, `5m` → milliseconds; undefined means no limit. */
@@ -56,7 +56,10 @@ export function registerExec(program: Command): void {
       "--timeout <s>",
       "give up after this long (seconds, or 90s/5m): the command gets SIGTERM, exit 69",
     )
-    .option("--host <addr>", "connect here instead of the guest's DHCP address (e.g. a forwarded port)")
+    .option(
+      "--address <addr>",
+      "the guest's SSH address as its VM host sees it, instead of its own (e.g. a forwarded port)",
+    )
     .option("--port <port>", "SSH port (default 22, or the forwarded port with access: loopback)")
     .option("--stdin", "pass this process's stdin to the command (by default it gets none)")
     .addHelpText("after", "\nExample: agentshare exec web1 -- python3 task.py --fast")
@@ -72,7 +75,7 @@ export function registerExec(program: Command): void {
           const r = await api.exec(name, argv, {
             user: req.user,
             run: req.run,
-            host: req.host,
+            address: req.host,
             port: req.port,
             timeoutMs: req.timeoutMs,
             forwardSignals: true,

@@ -6,7 +6,7 @@ import { Command, CommanderError } from "commander";
 import { escapeText, jsonSafe } from "../core/terminal-text.js";
 import { AgentshareError, ConfigError, permissionErrorOf } from "../errors.js";
 import { COMMANDS } from "./commands.js";
-import { addGlobalOptions, exitRequested } from "./context.js";
+import { addGlobalOptions, closeOpened, exitRequested } from "./context.js";
 
 const EX_USAGE = 64;
 const EX_SOFTWARE = 70;
@@ -60,6 +60,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     return exitRequested();
   } catch (err) {
     return report(err, argv);
+  } finally {
+    await closeOpened();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { UsageError } from "../errors.js";
 import type { AgentSettings } from "../api/types.js";
 import { act, cliOf } from "./context.js";
 import { parseNumberFlag } from "./number-flags.js";
@@ -70,11 +71,21 @@ export function registerProvision(program: Command): void {
     .option("--no-wait", "start without waiting for the guest to report ready")
     .option("--timeout <seconds>", "how long to wait for ready", "600")
     .option("--recreate", "replace an existing agent whose spec changed (its inbox is kept)")
+    .option("--selector <labels>", "with --host auto: only hosts with these labels, e.g. zone=a,gpu=yes")
     .action(
       act(async (name: string, o: Record<string, unknown>, c: Command) => {
         const { api, out } = cliOf(c);
         const flags = configFlagsOf(o);
+        let selector: Record<string, string> | undefined;
+        if (o.selector !== undefined) {
+          const { parseSelector } = await import("../core/fleet.js");
+          const sel = parseSelector(String(o.selector));
+          if ("problem" in sel)
+            throw new UsageError(`--selector: ${sel.problem}`, { hint: "e.g. --selector zone=a,gpu=yes" });
+          selector = sel;
+        }
         const r = await api.provision(name, {
+          selector,
           profile: o.profile as string | undefined,
           settings: flags as AgentSettings,
           dryRun: Boolean(o.dryRun),
@@ -84,7 +95,7 @@ export function registerProvision(program: Command): void {
             parseNumberFlag("--timeout", String(o.timeout), { min: 1, max: 86_400, unit: "seconds" }) * 1000,
           recreate: Boolean(o.recreate),
         });
-        out.result(r, () => r.summary);
+        out.result(r, () => (r.host === "local" ? r.summary : `${r.summary} (on host ${r.host})`));
       }),
     );
 }

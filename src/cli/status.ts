@@ -64,13 +64,37 @@ export function registerStatus(program: Command): void {
     .description("list agents: libvirt state, ready, IP, inbox size, runs")
     .action(
       act(async (_o: unknown, cmd: Command) => {
-        const { api, out } = cliOf(cmd);
-        const all = await api.list();
-        out.result(all, () =>
-          all.length
-            ? formatTable(COLUMNS, all.map(row))
-            : "no agents (create one: agentshare provision agent-01)",
-        );
+        const { api, out, opts } = cliOf(cmd);
+        if (opts.host !== undefined) {
+          const all = await api.list();
+          out.result(all, () =>
+            all.length ? formatTable(COLUMNS, all.map(row)) : `no agents on host ${opts.host}`,
+          );
+          return;
+        }
+        const f = await api.fleet();
+        if (f.hosts.length === 1) {
+          // no remote hosts configured: the list of this machine's agents, as always
+          out.result(f.agents, () =>
+            f.agents.length
+              ? formatTable(COLUMNS, f.agents.map(row))
+              : "no agents (create one: agentshare provision agent-01)",
+          );
+          return;
+        }
+        out.result(f, () => {
+          const table = f.agents.length
+            ? formatTable(
+                ["HOST", ...COLUMNS],
+                f.agents.map((s) => [s.host ?? "local", ...row(s)]),
+              )
+            : "no agents on any host";
+          const down = f.hosts
+            .filter((h) => !h.reachable)
+            .map((h) => `host ${h.name}: unreachable: ${escapeText(h.error ?? "?").split("\n")[0]}`);
+          return [table, ...down].join("\n");
+        });
+        return f.ok ? 0 : 69;
       }),
     );
   program

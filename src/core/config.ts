@@ -218,7 +218,7 @@ function applyFields<T extends object>(
   }
 }
 
-const TOP_LEVEL = new Set(["retention", "inboxQuota", "agents", "profile"]);
+const TOP_LEVEL = new Set(["retention", "inboxQuota", "agents", "profile", "hosts"]);
 
 /** Merges the layers in order over the built-in defaults; returns the config and every problem found. */
 export function resolveConfig(

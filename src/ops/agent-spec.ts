@@ -2,7 +2,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { basename, dirname } from "node:path";
 import { probeKvm } from "../adapters/kvm.js";
-import { freeLoopbackPorts } from "../adapters/ports.js";
 import { checkQcow2File } from "../adapters/qemu-img.js";
 import { makeAgentKeys, type AgentKeyPairs } from "../adapters/ssh-keys.js";
 import { planAgent, resolveImagePath, type AgentPlan, type PlanInputs } from "../core/agent-plan.js";
@@ -50,9 +49,9 @@ async function imageKernelOf(h: Host, c: AgentConfig, host: HostPaths): Promise<
   return set && { path: set.files.vmlinuz, initrd: set.files.initrd, cmdline: set.meta.cmdline };
 }
 
-/** Host ports for `access: loopback`, free when provision plans (kept in spec.json afterwards). */
-async function pickForward(): Promise<PlanInputs["forward"]> {
-  const [health, ssh] = await freeLoopbackPorts(2);
+/** Ports on the VM host's 127.0.0.1 for `access: loopback`, free when provision plans (kept in spec.json afterwards). */
+async function pickForward(h: Host): Promise<PlanInputs["forward"]> {
+  const [health, ssh] = await h.freeLoopbackPorts(2);
   return { health: health!, ssh: ssh! };
 }
 
@@ -88,7 +87,7 @@ export async function prepareAgent(
   const now = ctx.clock();
   const keys = makeAgentKeys(opts.name);
   const imageKernel = await imageKernelOf(ctx.host, loaded.config.agent, ctx.paths);
-  const forward = loaded.config.agent.access === "loopback" ? await pickForward() : undefined;
+  const forward = loaded.config.agent.access === "loopback" ? await pickForward(ctx.host) : undefined;
   const inputs: PlanInputs = {
     name: opts.name,
     config: loaded.config.agent,

@@ -1,6 +1,6 @@
 // `exec`: run a command in an agent's VM over SSH, as a new tracked run (agentshare-run) by default.
 import { constants } from "node:os";
-import type { Readable, Writable } from "node:stream";
+import type { Duplex, Readable, Writable } from "node:stream";
 import type { OpContext } from "./context.js";
 import { agentPaths } from "../core/paths.js";
 import { buildExecLine, checkShellArgv } from "../core/shell-quote.js";
@@ -23,6 +23,8 @@ export interface ExecRequest {
   host?: string;
   /** SSH port; default 22, or the forwarded one for `access: loopback`. */
   port?: number;
+  /** Opens the TCP connection to the guest's address (a remote host's sshd channel); default: direct. */
+  dial?: (host: string, port: number) => Promise<Duplex>;
   timeoutMs?: number;
   /** Pass on SIGINT/SIGTERM/SIGHUP of this process to the remote command. */
   forwardSignals?: boolean;
@@ -60,9 +62,9 @@ export function signalExitCode(signal: string): number {
 }
 
 const statusHint = (name: string) =>
-  `is the VM running and ready? \`agentshare status ${name}\`; if the host cannot route to the guest, forward a port and pass --host/--port (docs/exec.md)`;
+  `is the VM running and ready? \`agentshare status ${name}\`; if the host cannot route to the guest, forward a port and pass --address/--port (docs/exec.md)`;
 
-/** The guest's SSH address: --host/--port, else the loopback forward or its DHCP lease. */
+/** The guest's SSH address: --address/--port, else the loopback forward or its DHCP lease. */
 async function resolvePeer(
   ctx: Pick<OpContext, "run" | "opts" | "host">,
   req: ExecRequest,
@@ -95,7 +97,8 @@ async function connectAgent(ctx: Pick<OpContext, "run" | "opts" | "paths" | "hos
     knownHostsPath: keys.knownHostsPath,
     hint: statusHint(req.name),
   };
-  const conn = await sshConnect({ ...peer, privateKey: keys.privateKey, hostKeys: keys.hostKeys });
+  const sock = req.dial ? await req.dial(host, port) : undefined;
+  const conn = await sshConnect({ ...peer, privateKey: keys.privateKey, hostKeys: keys.hostKeys, sock });
   return { conn, host, where: `${peer.label} at ${host}:${port}`, hint: peer.hint };
 }
 

@@ -39,6 +39,8 @@ export async function readRunMetrics(
 
 export interface AgentStatus {
   name: string;
+  /** The fleet host it is on ("local" for this machine), as the API reports it. */
+  host?: string;
   state: string;
   ready: boolean;
   ip: string | null;

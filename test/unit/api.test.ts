@@ -363,7 +363,7 @@ describeWithSshd()("exec (real sshd on loopback)", () => {
     const r = await api.exec(srv.agent, ["sh", "-c", "cat; echo oops >&2; exit 7"], {
       user: TEST_USER,
       run: false,
-      host: "127.0.0.1",
+      address: "127.0.0.1",
       port: srv.port,
       stdin: "from the orchestrator\n",
       onStdout: (c) => out.push(Buffer.from(c)),
@@ -379,7 +379,7 @@ describeWithSshd()("exec (real sshd on loopback)", () => {
     let err = "";
     const r = await api.exec(srv.agent, ["sh", "-c", "echo in-a-run"], {
       user: "root", // the inbox is root's here, and the wrapper checks its owner
-      host: "127.0.0.1",
+      address: "127.0.0.1",
       port: srv.port,
       onStderr: (c) => (err += Buffer.from(c).toString()),
     });

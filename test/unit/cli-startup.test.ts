@@ -53,7 +53,7 @@ describe("CLI start-up", () => {
 
   it("a command that runs loads its op and what that needs (the probe sees lazy imports)", () => {
     const state = join(dir, "state");
-    const r = loaded(["--state-dir", state, "exec", "nobody", "--host", "127.0.0.1", "--", "true"]);
+    const r = loaded(["--state-dir", state, "exec", "nobody", "--address", "127.0.0.1", "--", "true"]);
     expect(r.code).toBe(66); // no such agent
     expect(r.urls.some((u) => u.endsWith("/dist/ops/exec.js"))).toBe(true);
     expect(r.urls.some((u) => u.includes("/node_modules/ssh2/"))).toBe(true);

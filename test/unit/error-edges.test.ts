@@ -109,7 +109,9 @@ describeWithTools(["setpriv"])("as a user who may not write the state dir (nobod
     mkdirSync(state(), { mode: 0o700 });
     const r = asNobody([...g(), ...dryRun("e1")]);
     expect(r.code, r.stderr).toBe(77);
-    expect(r.stderr).toMatch(new RegExp(`permission denied: \\w+ ${state()}/agents \\(EACCES\\)`));
+    expect(r.stderr).toMatch(
+      new RegExp(`permission denied: \\w+ ${state()}/(fleet/agents/e1\\.json|agents) \\(EACCES\\)`),
+    );
     expect(r.stderr).toMatch(/hint: run agentshare as root \(sudo\), or give this user access to/);
     expect(r.stderr).not.toMatch(/this is a bug/);
   });

@@ -18,7 +18,7 @@ import {
 
 let s: SshServer;
 let tmp: string;
-const hostArgs = () => ["--user", "root", "--host", "127.0.0.1", "--port", `${s.port}`];
+const hostArgs = () => ["--user", "root", "--address", "127.0.0.1", "--port", `${s.port}`];
 const text = (b: Buffer) => b.toString("utf8");
 
 /** A `virsh` that records its argv and answers domifaddr with the recorded lease table, address swapped. */
@@ -94,7 +94,7 @@ describeWithSshd()("agentshare exec refuses and explains", () => {
       s.stateDir,
       "exec",
       s.agent,
-      "--host",
+      "--address",
       "127.0.0.1",
       "--port",
       port,

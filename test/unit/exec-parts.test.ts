@@ -21,7 +21,7 @@ it("signalExitCode is 128+N like a shell's, 255 for an unknown name", () => {
 
 it("parseExecFlags builds the request and names a bad flag", () => {
   const base = { user: "agent", run: true, port: "22" };
-  expect(parseExecFlags("web1", ["true"], { ...base, timeout: "5m", host: "10.0.0.5" })).toEqual({
+  expect(parseExecFlags("web1", ["true"], { ...base, timeout: "5m", address: "10.0.0.5" })).toEqual({
     name: "web1",
     argv: ["true"],
     user: "agent",
@@ -33,5 +33,5 @@ it("parseExecFlags builds the request and names a bad flag", () => {
   expect(parseExecFlags("web1", ["true"], { ...base, timeout: "30" }).timeoutMs).toBe(30_000);
   expect(() => parseExecFlags("w", ["true"], { ...base, port: "70000" })).toThrow(/--port/);
   expect(() => parseExecFlags("w", ["true"], { ...base, timeout: "0" })).toThrow(/--timeout/);
-  expect(() => parseExecFlags("w", ["true"], { ...base, host: "a b" })).toThrow(/--host "a b"/);
+  expect(() => parseExecFlags("w", ["true"], { ...base, address: "a b" })).toThrow(/--address "a b"/);
 });

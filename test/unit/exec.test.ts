@@ -61,7 +61,7 @@ describeWithSshd()("agentshare exec", () => {
       s.agent,
       "--user",
       "root",
-      "--host",
+      "--address",
       "127.0.0.1",
       "--port",
       `${s.port}`,
